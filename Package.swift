@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// System libraries come from Debian's -dev packages, found through pkg-config.
+func systemLibrary(_ name: String, pkgConfig: String, apt: [String]) -> Target {
+    .systemLibrary(
+        name: name,
+        path: "Sources/CSystem/\(name)",
+        pkgConfig: pkgConfig,
+        providers: [.apt(apt)]
+    )
+}
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "recorder",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "recorder", targets: ["recorder"]),
+        .executable(name: "recorderd", targets: ["recorderd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        systemLibrary("CX11", pkgConfig: "x11", apt: ["libx11-dev", "libxext-dev", "libxfixes-dev", "libxrandr-dev"]),
+        systemLibrary("CEvdev", pkgConfig: "libevdev", apt: ["libevdev-dev"]),
+        systemLibrary("CHDF5", pkgConfig: "hdf5", apt: ["libhdf5-dev"]),
+        systemLibrary("CZstd", pkgConfig: "libzstd", apt: ["libzstd-dev"]),
+        systemLibrary("CLZ4", pkgConfig: "liblz4", apt: ["liblz4-dev"]),
+        systemLibrary("CPNG", pkgConfig: "libpng", apt: ["libpng-dev"]),
+        .target(
+            name: "CX11Shim",
+            dependencies: ["CX11", "CEvdev", "CHDF5", "CZstd", "CLZ4", "CPNG"],
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
+        .target(
+            name: "RecorderCore",
+            dependencies: [
+                "CX11Shim",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .target(name: "Capture", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(name: "InputMonitor", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(
+            name: "StateExtractor",
+            dependencies: ["RecorderCore", "CX11Shim", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strictSwift
+        ),
+        .target(name: "HDF5Store", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(
+            name: "Recording",
+            dependencies: ["RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store"],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "recorderd",
+            dependencies: ["Recording", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "recorder",
+            dependencies: ["Recording", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift
+        ),
+        .target(name: "TestSupport", dependencies: ["RecorderCore"], path: "Tests/TestSupport", swiftSettings: strictSwift),
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "DaemonTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+    ]
+)

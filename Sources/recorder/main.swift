@@ -1,0 +1,1 @@
+print("recorder: not built yet")

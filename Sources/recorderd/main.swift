@@ -1,0 +1,1 @@
+print("recorderd: not built yet")
