@@ -1,7 +1,7 @@
 /// One field of `/state/samples`, fixed for the whole session by the probe configuration.
 public struct StateField: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
-        case float64, int64, uint8
+        case float64, int64, int32, uint8
     }
     public var name: String
     public var kind: Kind
