@@ -1,0 +1,62 @@
+import ArgumentParser
+import RecorderCore
+
+/// The session options shared by `recorder record` and `recorder start` (see INTERFACE.md).
+struct SessionOptionArguments: ParsableArguments {
+    @Option(help: "X display (default: $DISPLAY).")
+    var display: String?
+
+    @Option(help: "Capture rate in frames per second.")
+    var fps: Int = 60
+
+    @Option(help: "Capture rectangle X,Y,W,H (default: the whole screen).")
+    var region: String?
+
+    @Option(help: "Capture the window whose title or WM_CLASS contains TEXT, following it.")
+    var window: String?
+
+    @Option(help: "Frame chunk codec: zstd, lz4 or none.")
+    var codec: String = "zstd"
+
+    @Option(name: .customLong("compression-level"), help: "zstd level (default 1).")
+    var compressionLevel: Int = 1
+
+    @Option(name: .customLong("keyframe-interval"), help: "1 = every stored frame is whole; K > 1 allows XOR residual frames.")
+    var keyframeInterval: Int = SessionOptions.defaultKeyframeInterval
+
+    @Option(name: .customLong("input"), help: "auto, none or replay:PATH[,EVENTS_PATH]; repeatable.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("state-config"), help: "Probe file (TOML) for the state sampler.")
+    var stateConfig: String?
+
+    @Option(name: .customLong("state-rate"), help: "State samples per second.")
+    var stateRate: Double = 5
+
+    @Option(name: .customLong("meta"), help: "KEY=VALUE stored as an attribute of /meta; repeatable.")
+    var meta: [String] = []
+
+    @Flag(name: .customLong("redact-keys"), help: "Replace the codes of ordinary character keys.")
+    var redactKeys = false
+
+    @Option(name: .customLong("input-focus"), help: "Store input only while the focused window's title or WM_CLASS contains TEXT.")
+    var inputFocus: String?
+
+    /// Builds validated session options; the error names the option that is wrong.
+    func makeOptions(output: String, duration: Double?) throws(RecorderError) -> SessionOptions {
+        guard let codecValue = SessionOptions.Codec(rawValue: codec) else {
+            throw .invalidConfiguration("--codec must be zstd, lz4 or none, got '\(codec)'")
+        }
+        var sources: [SessionOptions.InputSource] = []
+        for text in inputs { sources.append(try SessionOptions.InputSource(parsing: text)) }
+        var entries: [SessionOptions.MetaEntry] = []
+        for text in meta { entries.append(try SessionOptions.MetaEntry(parsing: text)) }
+        let options = SessionOptions(
+            output: output, display: display, fps: fps, region: try region.map { text throws(RecorderError) in try SessionOptions.Region(parsing: text) },
+            window: window, codec: codecValue, compressionLevel: compressionLevel, keyframeInterval: keyframeInterval,
+            inputs: sources.isEmpty ? [.auto] : sources, stateConfig: stateConfig, meta: entries,
+            redactKeys: redactKeys, inputFocus: inputFocus, duration: duration, stateRate: stateRate)
+        try options.validate()
+        return options
+    }
+}

@@ -1,1 +1,0 @@
-print("recorder: not built yet")
