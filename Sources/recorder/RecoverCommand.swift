@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import HDF5Store
+import RecorderCore
+
+/// `recorder recover`: makes a file left by a killed session readable in plain h5py.
+struct RecoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recover",
+        abstract: "Make a file left by a killed session readable in plain h5py (end_reason becomes 'recovered')."
+    )
+
+    @Argument(help: "The session file.")
+    var file: String
+
+    @Flag(help: "Print the recovery report as JSON.")
+    var json = false
+
+    func run() throws {
+        do {
+            let report = try SessionRecovery.recover(path: file)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } catch {
+            FileHandle.standardError.write(Data("recorder recover: \(error)\n".utf8))
+            throw ExitCode(ExitCodes.failure)
+        }
+    }
+}

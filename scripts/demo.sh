@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make demo: records a few seconds of a moving scene on a private Xvfb display and prints the summary and the file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build/release
+OUT_DIR=${RECORDER_DEMO_DIR:-$(mktemp -d /tmp/recorder-demo.XXXXXX)}
+SECONDS_TO_RECORD=${RECORDER_DEMO_SECONDS:-5}
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+if [ -n "${RECORDER_DEMO_DISPLAY:-}" ]; then
+    DISPLAY_NAME=$RECORDER_DEMO_DISPLAY
+else
+    for n in $(seq 77 200); do
+        [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ] || { DISPLAY_NAME=:$n; break; }
+    done
+    Xvfb "$DISPLAY_NAME" -screen 0 1280x720x24 -nolisten tcp +extension MIT-SHM >/dev/null 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do xdpyinfo -display "$DISPLAY_NAME" >/dev/null 2>&1 && break; sleep 0.05; done
+fi
+python3 scripts/moving_scene.py "$DISPLAY_NAME" $((SECONDS_TO_RECORD + 5)) &
+pids+=($!)
+sleep 1
+FILE="$OUT_DIR/demo-$(date +%Y%m%d-%H%M%S).h5"
+echo "recording $SECONDS_TO_RECORD s of a moving scene on $DISPLAY_NAME"
+"$BIN/recorder" record --display "$DISPLAY_NAME" --output "$FILE" --duration "$SECONDS_TO_RECORD" --input none --meta demo=1
+echo
+"$BIN/recorder" inspect "$FILE"
+echo
+echo "session file: $FILE"
