@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `recorder record` end to end under a private Xvfb: painted pixels come back exactly.
+@Suite(.serialized)
+final class RecordPixelTests {
+    let display: XvfbDisplay
+    let directory: URL
+
+    init() throws {
+        display = try XvfbDisplay(width: 320, height: 240)
+        directory = try TestPaths.temporaryDirectory("pixels")
+    }
+
+    deinit {
+        display.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func record(_ name: String, _ arguments: [String]) throws -> (ToolResult, String) {
+        let file = directory.appendingPathComponent("\(name).h5").path
+        let result = try runTool(TestPaths.recorderCLI, ["record", "--display", display.name, "--output", file, "--input", "none", "--quiet"] + arguments)
+        return (result, file)
+    }
+
+    @Test func rootImageComesBackExactForEveryFrame() throws {
+        let image = try writeRandomImage(width: 320, height: 240, seed: 1, in: directory)
+        let painter = try BackgroundProcess("/usr/bin/env", ["python3", TestScripts.paintImage, display.name, image, "320", "240", "root"])
+        defer { painter.terminate() }
+        #expect(painter.waitForOutput("ready"))
+
+        let (result, file) = try record("root", ["--duration", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try sessionCheck("frames-equal", file, [image, "320", "240"])
+        let frames = check["frames"] as? Int ?? 0
+        #expect(frames >= 110, "2 s at 60 fps should give about 120 frames, got \(frames)")
+        #expect(check["mismatched"] as? Int == 0, "first mismatch: \(String(describing: check["first_bad"]))")
+        #expect((check["references"] as? Int ?? 0) > 0, "identical frames should be stored as residuals")
+
+        let summary = try sessionCheck("summary", file)
+        let attrs = summary["attrs"] as? [String: Any] ?? [:]
+        #expect(attrs["format"] as? String == "recorder-session")
+        #expect(attrs["format_version"] as? Int == 1)
+        #expect(attrs["end_reason"] as? String == "duration")
+        #expect(attrs["clean_shutdown"] as? Int == 1)
+        #expect(summary["ticks_strictly_increasing"] as? Bool == true)
+        #expect(summary["shape"] as? [Int] == [frames, 240, 320, 3])
+    }
+
+    @Test(arguments: ["zstd", "lz4", "none"])
+    func regionIsTheExactSubRectangle(codec: String) throws {
+        let image = try writeRandomImage(width: 320, height: 240, seed: 2, in: directory)
+        let painter = try BackgroundProcess("/usr/bin/env", ["python3", TestScripts.paintImage, display.name, image, "320", "240", "root"])
+        defer { painter.terminate() }
+        #expect(painter.waitForOutput("ready"))
+
+        let (result, file) = try record("region-\(codec)", ["--duration", "1", "--region", "40,30,200,100", "--codec", codec, "--keyframe-interval", "7"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try sessionCheck("frames-equal", file, [image, "320", "240", "40", "30", "200", "100"])
+        #expect((check["frames"] as? Int ?? 0) >= 50)
+        #expect(check["mismatched"] as? Int == 0, "first mismatch: \(String(describing: check["first_bad"]))")
+    }
+
+    @Test func movingWindowIsFollowedPixelExact() throws {
+        let image = try writeRandomImage(width: 120, height: 90, seed: 3, in: directory)
+        let title = "pixeltest-window-\(UInt32.random(in: 0...UInt32.max))"
+        let painter = try BackgroundProcess("/usr/bin/env", [
+            "python3", TestScripts.paintImage, display.name, image, "120", "90", "window", "10", "10", title,
+            "100:50,150:90,30:120,180:20",
+        ])
+        defer { painter.terminate() }
+        #expect(painter.waitForOutput("ready"))
+
+        let (result, file) = try record("window", ["--duration", "2.2", "--window", title])
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try sessionCheck("frames-equal", file, [image, "120", "90"])
+        #expect((check["frames"] as? Int ?? 0) >= 100)
+        #expect(check["mismatched"] as? Int == 0, "first mismatch: \(String(describing: check["first_bad"]))")
+        #expect((check["distinct_origins"] as? Int ?? 0) >= 4, "the window moved four times; origins must follow")
+    }
+
+    @Test func missingWindowIsAClearStartError() throws {
+        let (result, file) = try record("nowindow", ["--duration", "1", "--window", "no-such-window-title-xyz"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no-such-window-title-xyz"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: file), "a session that never started leaves no file")
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        for arguments in [["--fps", "0"], ["--region", "1,2,3"], ["--codec", "gzip"], ["--input", "bogus"], ["--meta", "novalue"]] {
+            let (result, file) = try record("bad", ["--duration", "1"] + arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: file))
+        }
+    }
+
+    @Test func existingFileIsNeverOverwritten() throws {
+        let file = directory.appendingPathComponent("exists.h5").path
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try runTool(TestPaths.recorderCLI, ["record", "--display", display.name, "--output", file, "--input", "none", "--duration", "1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("exists"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "precious")
+    }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Independent checks of session files for the Swift test suite: plain h5py + hdf5plugin + numpy.
+
+Deliberately does not use the recorder_reader package, so the reader and the writer are each
+checked against the format, not against each other. Every command prints one JSON object.
+
+    session_checks.py frames-equal FILE IMAGE.rgb W H [X Y FW FH]   every frame == image[Y:Y+FH, X:X+FW]
+    session_checks.py summary FILE          root attributes, dataset lengths, tick gaps
+    session_checks.py plain-open FILE       opens without hdf5plugin; attributes and lengths only
+    session_checks.py events FILE           /input/events rows and /input/devices
+    session_checks.py decode-all FILE       decodes every frame; count and failures
+"""
+import json
+import sys
+
+import numpy as np
+
+
+def decode_frames(f):
+    frames, refs = f["video/frames"], f["video/reference"][:]
+    cache = {}
+    for i in range(frames.shape[0]):
+        data = frames[i]
+        if refs[i] >= 0:
+            data = np.bitwise_xor(cache[int(refs[i])], data)
+        cache[i] = data
+        # Keep memory bounded: only references can be needed again.
+        for k in [k for k in cache if k < i - 512]:
+            del cache[k]
+        yield i, data
+
+
+def attr(v):
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def main():
+    command, path = sys.argv[1], sys.argv[2]
+    if command == "plain-open":
+        import h5py
+        with h5py.File(path, "r") as f:
+            print(json.dumps({"attrs": {k: attr(v) for k, v in f.attrs.items()},
+                              "frames": f["video/frames"].shape[0],
+                              "events": f["input/events"].shape[0]}))
+        return
+    import h5py
+    import hdf5plugin  # noqa: F401  registers zstd and lz4
+    with h5py.File(path, "r") as f:
+        if command == "frames-equal":
+            w, h = int(sys.argv[4]), int(sys.argv[5])
+            image = np.fromfile(sys.argv[3], dtype=np.uint8).reshape(h, w, 3)
+            if len(sys.argv) > 6:
+                x, y, fw, fh = (int(v) for v in sys.argv[6:10])
+                image = image[y:y + fh, x:x + fw]
+            mismatched, first_bad = 0, None
+            count = 0
+            for i, data in decode_frames(f):
+                count += 1
+                if data.shape != image.shape or not np.array_equal(data, image):
+                    mismatched += 1
+                    if first_bad is None:
+                        diff = int(np.count_nonzero(np.any(data != image, axis=-1))) if data.shape == image.shape else -1
+                        first_bad = {"index": i, "shape": list(data.shape), "pixels_differing": diff}
+            origins = f["video/origin"][:] if "video/origin" in f else np.zeros((0, 2))
+            print(json.dumps({"frames": count, "mismatched": mismatched, "first_bad": first_bad,
+                              "distinct_origins": len({tuple(o) for o in origins.tolist()}),
+                              "references": int(np.count_nonzero(f["video/reference"][:] >= 0))}))
+        elif command == "summary":
+            ticks = f["video/tick"][:]
+            ts = f["video/timestamp_ns"][:]
+            print(json.dumps({
+                "attrs": {k: attr(v) for k, v in f.attrs.items()},
+                "frames": int(f["video/frames"].shape[0]),
+                "shape": list(f["video/frames"].shape),
+                "tick_gaps": int(np.count_nonzero(np.diff(ticks) != 1)) if len(ticks) > 1 else 0,
+                "ticks_strictly_increasing": bool(np.all(np.diff(ticks) > 0)) if len(ticks) > 1 else True,
+                "first_ts": int(ts[0]) if len(ts) else None, "last_ts": int(ts[-1]) if len(ts) else None,
+                "events": int(f["input/events"].shape[0]),
+                "devices": int(f["input/devices"].shape[0]),
+                "samples": int(f["state/samples"].shape[0]),
+                "notes": [{"kind": attr(n["kind"]), "message": attr(n["message"])} for n in f["log/notes"][:]],
+                "meta": {k: attr(v) for k, v in f["meta"].attrs.items()},
+            }))
+        elif command == "events":
+            ev = f["input/events"][:]
+            devices = f["input/devices"][:]
+            print(json.dumps({
+                "events": [[int(r["t_ns"]), int(r["device"]), int(r["type"]), int(r["code"]), int(r["value"]), int(r["flags"])] for r in ev],
+                "devices": [{"id": int(d["id"]), "name": attr(d["name"]), "kind": attr(d["kind"]), "path": attr(d["path"])} for d in devices],
+                "session_start_ns": attr(f.attrs.get("session_start_ns", 0)),
+            }))
+        elif command == "decode-all":
+            count, failures = 0, 0
+            for i, _ in decode_frames(f):
+                count += 1
+            ts = f["video/timestamp_ns"][:]
+            print(json.dumps({"decoded": count, "failures": failures, "last_ts": int(ts[-1]) if len(ts) else None,
+                              "first_ts": int(ts[0]) if len(ts) else None}))
+        else:
+            sys.exit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main()
