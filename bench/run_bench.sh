@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make bench: OpenTTD's animated title screen on a private Xvfb, recorded by `recorder record` and by the
+# Python peer (../shared/bench/py_baseline_recorder.py) in the same run; prints one table with ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=""
+for p in openttd openttd-opengfx; do dpkg-query -W -f='${Status}\n' $p 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+    echo "installing$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+python3 -c "import mss" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check "mss>=10.2"
+exec python3 bench/bench_session.py "$@"
