@@ -32,7 +32,7 @@ WINDOW_DTYPE = np.dtype([("t_ns", "<i8"), ("window_id", "<u8"), ("title", "S256"
 NOTE_DTYPE = np.dtype([("t_ns", "<i8"), ("source", "S16"), ("kind", "S32"), ("message", "S256")])
 
 START_NS = 1_000_000_000_000  # CLOCK_MONOTONIC of tick 0
-MONO_TO_UTC_NS = 1_795_000_000_000_000_000 - START_NS  # tick 0 at 2026-11-18T...Z
+MONO_TO_UTC_NS = 1_795_000_000_000_000_000 - START_NS  # tick 0 at 2026-11-18T11:06:40Z
 
 
 def samples_dtype(fields: Sequence[str]) -> np.dtype:
@@ -89,7 +89,7 @@ class SessionWriter:
         f = self.file = h5py.File(path, "w", libver="latest")
         f.attrs["format"] = "recorder-session"
         f.attrs["format_version"] = np.int64(1)
-        f.attrs["started_at_utc"] = "2026-11-18T19:33:20.000Z"
+        f.attrs["started_at_utc"] = "2026-11-18T11:06:40.000Z"
         f.attrs["mono_to_utc_ns"] = np.int64(MONO_TO_UTC_NS)
         f.attrs["session_start_ns"] = np.int64(START_NS)
         f.attrs["end_reason"] = ""
