@@ -179,14 +179,12 @@ class SessionWriter:
         self.file.flush()
 
     def finish(self, end_reason: str = "duration", clean: bool = True) -> None:
+        if clean:
+            # Sealing rewrites existing attributes in place (allowed in SWMR write mode), then closes.
+            self.file.attrs["end_reason"] = end_reason
+            self.file.attrs["clean_shutdown"] = np.int64(1)
+            self.file.attrs["summary_json"] = json.dumps({"frames": len(self.images)})
         self.file.close()
-        if not clean:
-            return
-        # Attributes change after SWMR writing is over, as the recorder seals the file.
-        with h5py.File(self.path, "r+") as f:
-            f.attrs["end_reason"] = end_reason
-            f.attrs["clean_shutdown"] = np.int64(1)
-            f.attrs["summary_json"] = json.dumps({"frames": len(self.images)})
 
 
 def write_session(path: str, count: int = 20, height: int = 48, width: int = 64, codec: str = "zstd",
