@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import time
 from collections import OrderedDict
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -308,6 +309,28 @@ class Session:
         """Yield ``(index, image)`` for frames in ``range(start, stop, step)`` (slice semantics)."""
         for i in range(*slice(start, stop, step).indices(self._count)):
             yield i, self.frame(i)
+
+    def follow(self, start: int = 0, poll_interval: float = 0.05,
+               idle_timeout: Optional[float] = 5.0) -> Iterator[Tuple[int, np.ndarray]]:
+        """Yield ``(index, image)`` from frame ``start`` on, then wait for frames a live recording appends.
+
+        Polls :meth:`refresh` every ``poll_interval`` seconds and returns once no new frame came
+        for ``idle_timeout`` seconds (``None``: never), or at once at the end of a file that was not
+        opened in SWMR mode (nothing can be appended to it).
+        """
+        i = start + self._count if start < 0 else start
+        last_new = time.monotonic()
+        while True:
+            while i < self._count:
+                yield i, self.frame(i)
+                i += 1
+                last_new = time.monotonic()
+            if not self.swmr:
+                return
+            if idle_timeout is not None and time.monotonic() - last_new >= idle_timeout:
+                return
+            time.sleep(poll_interval)
+            self.refresh()
 
     def cache_info(self) -> Dict[str, int]:
         return {"cached_frames": len(self._cache), "cache_size": self.cache_size, "chunk_reads": self.chunk_reads}

@@ -114,3 +114,28 @@ def test_unsealed_closed_file_opens_and_reads(tmp_path):
             np.testing.assert_array_equal(session.frame(i), images[i])
     with rr.open(path, swmr=False) as session:
         assert session.swmr is False and session.refresh() == 7
+
+
+def test_follow_yields_frames_as_the_writer_appends_them(writer):
+    import threading
+    import time
+
+    path, process = writer
+    assert process.send("append 2") == "ok 2"
+    replies = []
+
+    def keep_appending():
+        for _ in range(4):
+            time.sleep(0.15)
+            replies.append(process.send("append 3"))
+
+    with rr.open(path) as session:
+        feeder = threading.Thread(target=keep_appending, name="swmr-feeder")
+        feeder.start()
+        seen = []
+        for i, image in session.follow(poll_interval=0.02, idle_timeout=1.5):
+            np.testing.assert_array_equal(image, scene_image(i, H, W))
+            seen.append(i)
+        feeder.join(timeout=30)
+        assert replies == ["ok 5", "ok 8", "ok 11", "ok 14"]
+        assert seen == list(range(14))
