@@ -175,6 +175,13 @@ def write_timeline(session: Session, path: str, width_px: int = 1400, height_px:
         axes_state.legend(loc="upper right", fontsize=7)
     axes_state.set_title("state samples (%d)" % len(samples), fontsize=9, loc="left")
     axes_state.set_xlabel("seconds since session start")
+    for note in session.notes():
+        # Notes (target lost, x-error, device added, ...) explain gaps in the streams above.
+        when = (note["t_ns"] - start) / 1e9
+        for axes in (axes_input, axes_frames, axes_state):
+            axes.axvline(when, color="0.6", linestyle=":", linewidth=0.8)
+        axes_input.annotate(note["kind"], (when, 1.0), xycoords=("data", "axes fraction"), fontsize=6,
+                            rotation=90, va="top", ha="right", color="0.4")
     figure.subplots_adjust(left=0.16, right=0.98, top=0.93, bottom=0.07, hspace=0.35)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     figure.savefig(path, dpi=dpi, format="png")
