@@ -1,0 +1,34 @@
+"""Reader for recorder session files (HDF5, format_version 1).
+
+    import recorder_reader as r
+    s = r.open("session.h5")
+    image = s.frame(0)                      # (H, W, 3) uint8 RGB
+    keys = s.events_between_frames(0, 1)    # input between frame 0 and frame 1
+"""
+
+from .evdev import (
+    EVENT_FLAG_REDACTED,
+    EVENT_FLAG_SYNTHETIC,
+    FRAME_FLAG_CLIPPED,
+    FRAME_FLAG_CURSOR_UNKNOWN,
+    FRAME_FLAG_NO_SHM,
+    event_type_name,
+)
+from .session import FORMAT_NAME, SUPPORTED_FORMAT_VERSIONS, FormatError, Session, open
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "Session",
+    "open",
+    "FormatError",
+    "FORMAT_NAME",
+    "SUPPORTED_FORMAT_VERSIONS",
+    "event_type_name",
+    "EVENT_FLAG_SYNTHETIC",
+    "EVENT_FLAG_REDACTED",
+    "FRAME_FLAG_CURSOR_UNKNOWN",
+    "FRAME_FLAG_CLIPPED",
+    "FRAME_FLAG_NO_SHM",
+    "__version__",
+]

@@ -1,0 +1,68 @@
+"""Command line: ``python3 -m recorder_reader inspect FILE.h5 [--json] [--contact-sheet OUT.png] [--timeline OUT.png]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from .session import FormatError, Session
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recorder-reader", description="Read recorder session files.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    inspect = commands.add_parser("inspect", help="summarise a session; optionally draw a contact sheet and a timeline")
+    inspect.add_argument("file", help="session file (.h5)")
+    inspect.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    inspect.add_argument("--contact-sheet", metavar="OUT.png", help="write thumbnails of evenly spaced frames")
+    inspect.add_argument("--frames", type=int, default=12, metavar="N", help="thumbnails on the contact sheet (12)")
+    inspect.add_argument("--columns", type=int, default=4, help="contact sheet columns (4)")
+    inspect.add_argument("--thumb-width", type=int, default=240, help="thumbnail width in pixels (240)")
+    inspect.add_argument("--timeline", metavar="OUT.png", help="write a plot of input, frame intervals and state")
+
+    frame = commands.add_parser("frame", help="write one decoded frame as a PNG")
+    frame.add_argument("file")
+    frame.add_argument("index", type=int, help="frame index (negative counts from the end)")
+    frame.add_argument("output", metavar="OUT.png")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        with Session(args.file) as session:
+            if args.command == "frame":
+                from PIL import Image
+
+                Image.fromarray(session.frame(args.index), "RGB").save(args.output, format="PNG")
+                print(args.output)
+                return 0
+            from .report import format_summary, write_contact_sheet, write_timeline
+
+            summary = session.summary()
+            if args.contact_sheet:
+                size = write_contact_sheet(session, args.contact_sheet, count=args.frames,
+                                           columns=args.columns, thumb_width=args.thumb_width)
+                summary["contact_sheet"] = {"path": args.contact_sheet, "width": size[0], "height": size[1]}
+            if args.timeline:
+                size = write_timeline(session, args.timeline)
+                summary["timeline"] = {"path": args.timeline, "width": size[0], "height": size[1]}
+    except (OSError, FormatError, IndexError, ValueError) as error:
+        print("recorder-reader: %s" % error, file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        print(format_summary(summary))
+        for key in ("contact_sheet", "timeline"):
+            if key in summary:
+                print("%-18s %s (%dx%d)" % (key.replace("_", " "), summary[key]["path"],
+                                            summary[key]["width"], summary[key]["height"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,662 @@
+"""Reading one recorder session file (format_version 1, docs/FORMAT.md)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import time
+from collections import OrderedDict
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+
+import hdf5plugin  # noqa: F401  registers the Zstandard (32015) and LZ4 (32004) filters
+import h5py
+import numpy as np
+
+from .evdev import event_type_name
+
+FORMAT_NAME = "recorder-session"
+SUPPORTED_FORMAT_VERSIONS = (1,)
+
+#: Per-frame datasets under /video that share the frame axis.
+_PER_FRAME = ("timestamp_ns", "tick", "reference", "cursor", "origin", "flags")
+
+_EMPTY_EVENTS = np.dtype(
+    [("t_ns", "<i8"), ("device", "<u2"), ("type", "<u2"), ("code", "<u2"), ("value", "<i4"), ("flags", "<u2")]
+)
+_EMPTY_SAMPLES = np.dtype([("t_ns", "<i8"), ("cursor_x", "<i4"), ("cursor_y", "<i4")])
+
+IntOrArray = Union[int, np.integer, np.ndarray]
+
+
+class FormatError(ValueError):
+    """The file is not a recorder session this reader understands, or it is inconsistent."""
+
+
+def _decode(value: Any) -> Any:
+    """Attribute or compound value as plain Python: bytes to str, numpy scalars to int/float."""
+    if isinstance(value, bytes):
+        return value.rstrip(b"\0").decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SO":
+            return [_decode(v) for v in value.tolist()]
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _rows_as_dicts(array: np.ndarray) -> List[Dict[str, Any]]:
+    names = array.dtype.names or ()
+    return [{name: _decode(row[name]) for name in names} for row in array]
+
+
+class Session:
+    """One session file, finished or still being recorded.
+
+    ``Session(path, swmr=None)`` opens the file read-only. ``swmr=None`` detects a live recording:
+    the file is opened in SWMR read mode when a plain open is refused (a writer holds it) or when
+    ``clean_shutdown`` is not 1, so :meth:`refresh` can follow frames appended after opening.
+
+    Frames: ``len(session)``, ``session.frame(i)`` / ``session[i]`` (an (H, W, 3) uint8 RGB array,
+    read-only because it is shared with the decode cache), ``session[a:b]`` (a stacked array),
+    ``for image in session``. Decoding applies the /video/reference rule with an LRU cache of
+    decoded images, so sequential playback reads each stored chunk once.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike], swmr: Optional[bool] = None, cache_size: int = 16):
+        if cache_size < 1:
+            raise ValueError("cache_size must be at least 1, got %d" % cache_size)
+        self.path = os.fspath(path)
+        self.cache_size = int(cache_size)
+        self.file, self.swmr = self._open(self.path, swmr)
+        try:
+            self._check_format()
+            self._load()
+        except Exception:
+            self.file.close()
+            raise
+
+    # ------------------------------------------------------------------ opening
+
+    @staticmethod
+    def _open(path: str, swmr: Optional[bool]) -> Tuple[h5py.File, bool]:
+        if not os.path.exists(path):
+            raise FileNotFoundError("no such session file: %s" % path)
+        if swmr is True:
+            return h5py.File(path, "r", swmr=True), True
+        if swmr is False:
+            return h5py.File(path, "r"), False
+        try:
+            plain = h5py.File(path, "r")
+        except OSError:
+            # A SWMR writer (or a killed one, before `recorder recover`) marks the file as open for
+            # writing; only a SWMR reader may open it then.
+            return h5py.File(path, "r", swmr=True), True
+        if _decode(plain.attrs.get("clean_shutdown", 0)) == 1:
+            return plain, False
+        plain.close()
+        try:
+            return h5py.File(path, "r", swmr=True), True
+        except OSError:
+            return h5py.File(path, "r"), False
+
+    def _check_format(self) -> None:
+        fmt = _decode(self.file.attrs.get("format", ""))
+        if fmt != FORMAT_NAME:
+            raise FormatError("%s: root attribute format is %r, expected %r" % (self.path, fmt, FORMAT_NAME))
+        version = _decode(self.file.attrs.get("format_version", 0))
+        if version not in SUPPORTED_FORMAT_VERSIONS:
+            raise FormatError("%s: format_version %r is not supported (this reader knows %s)"
+                              % (self.path, version, ", ".join(map(str, SUPPORTED_FORMAT_VERSIONS))))
+        if "video/frames" not in self.file:
+            raise FormatError("%s: /video/frames is missing" % self.path)
+
+    def _load(self) -> None:
+        video = self.file["video"]
+        self._frames = video["frames"]
+        if self._frames.ndim != 4 or self._frames.shape[3] != 3 or self._frames.dtype != np.uint8:
+            raise FormatError("%s: /video/frames must be uint8 (N,H,W,3), found %s %s"
+                              % (self.path, self._frames.dtype, self._frames.shape))
+        self._per_frame_datasets = {name: video[name] for name in _PER_FRAME if name in video}
+        for required in ("timestamp_ns", "tick", "reference"):
+            if required not in self._per_frame_datasets:
+                raise FormatError("%s: /video/%s is missing" % (self.path, required))
+        self._per_frame: Dict[str, np.ndarray] = {}
+        for name, dataset in self._per_frame_datasets.items():
+            self._per_frame[name] = np.empty((0,) + dataset.shape[1:], dtype=dataset.dtype)
+        self._count = 0
+        self._cache: "OrderedDict[int, np.ndarray]" = OrderedDict()
+        self.chunk_reads = 0
+        self._events: Optional[np.ndarray] = None
+        self._events_sorted = True
+        self._read_frame_tail()
+
+    def _read_frame_tail(self) -> None:
+        """Extend the in-memory per-frame arrays to the rows every per-frame dataset now holds."""
+        count = self._frames.shape[0]
+        for dataset in self._per_frame_datasets.values():
+            count = min(count, dataset.shape[0])
+        if count < self._count:
+            raise FormatError("%s: the frame count shrank from %d to %d" % (self.path, self._count, count))
+        if count > self._count:
+            for name, dataset in self._per_frame_datasets.items():
+                tail = dataset[self._count:count]
+                self._per_frame[name] = np.concatenate([self._per_frame[name], tail])
+                self._per_frame[name].flags.writeable = False
+            self._count = count
+
+    def refresh(self) -> int:
+        """Re-read dataset extents (live recording) and return the number of frames now readable.
+
+        Only frames present in every per-frame dataset count, so a writer that has extended
+        /video/frames but not yet /video/timestamp_ns is never read half-way. On a file opened
+        without SWMR there is nothing new to see and the count stays.
+        """
+        if self.swmr:
+            self._frames.refresh()
+            for dataset in self._per_frame_datasets.values():
+                dataset.refresh()
+            for name in ("input/events",):
+                if name in self.file:
+                    self.file[name].refresh()
+        self._read_frame_tail()
+        if self._events is not None:
+            self._read_events_tail()
+        return self._count
+
+    def close(self) -> None:
+        self._cache.clear()
+        self.file.close()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "<recorder_reader.Session %r: %d frames %dx%d%s>" % (
+            self.path, self._count, self.width, self.height, " (live)" if self.swmr else "")
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def attributes(self) -> Dict[str, Any]:
+        """Root attributes as plain Python values (str, int)."""
+        return {key: _decode(value) for key, value in self.file.attrs.items()}
+
+    @property
+    def video_attributes(self) -> Dict[str, Any]:
+        return {key: _decode(value) for key, value in self.file["video"].attrs.items()}
+
+    @property
+    def meta(self) -> Dict[str, Any]:
+        """The ``--meta KEY=VALUE`` pairs (attributes of /meta)."""
+        if "meta" not in self.file:
+            return {}
+        return {key: _decode(value) for key, value in self.file["meta"].attrs.items()}
+
+    def _attr(self, name: str, default: Any = None) -> Any:
+        return _decode(self.file.attrs.get(name, default))
+
+    @property
+    def clean_shutdown(self) -> bool:
+        return self._attr("clean_shutdown", 0) == 1
+
+    @property
+    def end_reason(self) -> str:
+        return self._attr("end_reason", "") or ""
+
+    @property
+    def mono_to_utc_ns(self) -> int:
+        return int(self._attr("mono_to_utc_ns", 0))
+
+    @property
+    def session_start_ns(self) -> Optional[int]:
+        value = self._attr("session_start_ns")
+        if value is not None:
+            return int(value)
+        return int(self._per_frame["timestamp_ns"][0]) if self._count else None
+
+    @property
+    def width(self) -> int:
+        return int(self._frames.shape[2])
+
+    @property
+    def height(self) -> int:
+        return int(self._frames.shape[1])
+
+    @property
+    def fps(self) -> float:
+        """The capture rate the session asked for (see :meth:`summary` for the achieved rate)."""
+        return float(_decode(self.file["video"].attrs.get("fps", 0)) or 0)
+
+    @property
+    def codec(self) -> str:
+        return str(_decode(self.file["video"].attrs.get("codec", "")) or "")
+
+    # ------------------------------------------------------------------ frames
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _index(self, i: Any, what: str = "frame") -> int:
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+            raise TypeError("%s index must be an integer, not %s" % (what, type(i).__name__))
+        n = self._count
+        j = int(i) + n if i < 0 else int(i)
+        if not 0 <= j < n:
+            if n == 0:
+                raise IndexError("%s index %d out of range: the session has no frames yet" % (what, i))
+            raise IndexError("%s index %d out of range: the session has %d frames (valid: %d..%d)"
+                             % (what, i, n, -n, n - 1))
+        return j
+
+    def _read_stored(self, i: int) -> np.ndarray:
+        """Read and decompress one stored chunk (a whole image or an XOR residual)."""
+        self.chunk_reads += 1
+        return self._frames[i]
+
+    def _remember(self, i: int, image: np.ndarray) -> np.ndarray:
+        image.flags.writeable = False
+        self._cache[i] = image
+        self._cache.move_to_end(i)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return image
+
+    def frame(self, i: int) -> np.ndarray:
+        """Image of frame ``i`` (negative counts from the end) as read-only (H, W, 3) uint8 RGB."""
+        i = self._index(i)
+        cached = self._cache.get(i)
+        if cached is not None:
+            self._cache.move_to_end(i)
+            return cached
+        references = self._per_frame["reference"]
+        chain = []  # frames to XOR forward, newest first
+        j = i
+        while j not in self._cache and references[j] != -1:
+            ref = int(references[j])
+            if not 0 <= ref < j:
+                raise FormatError("%s: /video/reference[%d] = %d, expected -1 or 0..%d"
+                                  % (self.path, j, ref, j - 1))
+            chain.append(j)
+            j = ref
+        if j in self._cache:
+            image = self._cache[j]
+            self._cache.move_to_end(j)
+        else:
+            image = self._remember(j, self._read_stored(j))
+        for k in reversed(chain):
+            image = self._remember(k, np.bitwise_xor(image, self._read_stored(k)))
+        return image
+
+    def __getitem__(self, key: Union[int, slice]) -> np.ndarray:
+        if isinstance(key, slice):
+            indices = range(*key.indices(self._count))
+            out = np.empty((len(indices), self.height, self.width, 3), dtype=np.uint8)
+            for row, i in enumerate(indices):
+                out[row] = self.frame(i)
+            return out
+        return self.frame(key)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for _, image in self.iter_frames():
+            yield image
+
+    def iter_frames(self, start: int = 0, stop: Optional[int] = None, step: int = 1) -> Iterator[Tuple[int, np.ndarray]]:
+        """Yield ``(index, image)`` for frames in ``range(start, stop, step)`` (slice semantics)."""
+        for i in range(*slice(start, stop, step).indices(self._count)):
+            yield i, self.frame(i)
+
+    def follow(self, start: int = 0, poll_interval: float = 0.05,
+               idle_timeout: Optional[float] = 5.0) -> Iterator[Tuple[int, np.ndarray]]:
+        """Yield ``(index, image)`` from frame ``start`` on, then wait for frames a live recording appends.
+
+        Polls :meth:`refresh` every ``poll_interval`` seconds and returns once no new frame came
+        for ``idle_timeout`` seconds (``None``: never), or at once at the end of a file that was not
+        opened in SWMR mode (nothing can be appended to it).
+        """
+        i = start + self._count if start < 0 else start
+        last_new = time.monotonic()
+        while True:
+            while i < self._count:
+                yield i, self.frame(i)
+                i += 1
+                last_new = time.monotonic()
+            if not self.swmr:
+                return
+            if idle_timeout is not None and time.monotonic() - last_new >= idle_timeout:
+                return
+            time.sleep(poll_interval)
+            self.refresh()
+
+    def cache_info(self) -> Dict[str, int]:
+        return {"cached_frames": len(self._cache), "cache_size": self.cache_size, "chunk_reads": self.chunk_reads}
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ per-frame data
+
+    @property
+    def timestamps_ns(self) -> np.ndarray:
+        """CLOCK_MONOTONIC ns at which each frame's grab started (read-only int64, length N)."""
+        return self._per_frame["timestamp_ns"]
+
+    @property
+    def ticks(self) -> np.ndarray:
+        """0-based fps schedule slot of each frame; a jump of more than 1 means dropped slots."""
+        return self._per_frame["tick"]
+
+    @property
+    def references(self) -> np.ndarray:
+        return self._per_frame["reference"]
+
+    @property
+    def cursor(self) -> np.ndarray:
+        """Pointer (x, y) per frame relative to the frame's top-left, int32 (N, 2)."""
+        return self._per_frame.get("cursor", np.zeros((self._count, 2), dtype=np.int32))
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Screen position of each frame's top-left, int32 (N, 2)."""
+        return self._per_frame.get("origin", np.zeros((self._count, 2), dtype=np.int32))
+
+    @property
+    def frame_flags(self) -> np.ndarray:
+        """Per-frame flags: bit 0 cursor unknown, bit 1 clipped, bit 2 grabbed without MIT-SHM."""
+        return self._per_frame.get("flags", np.zeros(self._count, dtype=np.uint32))
+
+    @property
+    def dropped_ticks(self) -> int:
+        """Schedule slots with no frame: slots before the first frame plus every gap in ``ticks``."""
+        ticks = self.ticks
+        if len(ticks) == 0:
+            return 0
+        gaps = np.diff(ticks) - 1
+        return int(ticks[0]) + int(gaps[gaps > 0].sum())
+
+    def tick_gaps(self) -> np.ndarray:
+        """Structured array (frame, missing): frame ``frame`` follows ``missing`` dropped slots."""
+        ticks = self.ticks
+        out_dtype = np.dtype([("frame", "<i8"), ("missing", "<i8")])
+        if len(ticks) == 0:
+            return np.empty(0, dtype=out_dtype)
+        missing = np.concatenate([[ticks[0]], np.diff(ticks) - 1])
+        where = np.nonzero(missing > 0)[0]
+        out = np.empty(len(where), dtype=out_dtype)
+        out["frame"] = where
+        out["missing"] = missing[where]
+        return out
+
+    # ------------------------------------------------------------------ time alignment
+
+    def utc_ns(self, t_ns: IntOrArray) -> IntOrArray:
+        """UTC ns (since the Unix epoch) of CLOCK_MONOTONIC ``t_ns``."""
+        if np.ndim(t_ns) == 0:
+            return int(t_ns) + self.mono_to_utc_ns
+        return np.asarray(t_ns, dtype=np.int64) + np.int64(self.mono_to_utc_ns)
+
+    def utc(self, t_ns: IntOrArray) -> Union[_dt.datetime, np.ndarray]:
+        """UTC time of CLOCK_MONOTONIC ``t_ns``: an aware datetime (µs), or datetime64[ns] for arrays."""
+        utc_ns = self.utc_ns(t_ns)
+        if np.ndim(utc_ns) == 0:
+            seconds, nanos = divmod(int(utc_ns), 1_000_000_000)
+            return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc) + _dt.timedelta(microseconds=nanos // 1000)
+        return np.asarray(utc_ns).astype("datetime64[ns]")
+
+    def frame_index(self, t_ns: IntOrArray) -> IntOrArray:
+        """Frame on screen at ``t_ns``: the last frame whose timestamp <= t (-1 before the first).
+
+        Vectorised: an array of times gives an int64 array of frame indices.
+        """
+        found = np.searchsorted(self.timestamps_ns, t_ns, side="right") - 1
+        if np.ndim(found) == 0:
+            return int(found)
+        return found.astype(np.int64)
+
+    # ------------------------------------------------------------------ input
+
+    def _read_events_tail(self) -> None:
+        if "input/events" not in self.file:
+            if self._events is None:
+                self._events = np.empty(0, dtype=_EMPTY_EVENTS)
+            return
+        dataset = self.file["input/events"]
+        if self._events is None or len(self._events) == 0:
+            self._events = dataset[:]
+        elif dataset.shape[0] > len(self._events):
+            self._events = np.concatenate([self._events, dataset[len(self._events):]])
+        self._events.flags.writeable = False
+        t = self._events["t_ns"]
+        self._events_sorted = bool(len(t) < 2 or np.all(t[1:] >= t[:-1]))
+
+    def _all_events(self) -> np.ndarray:
+        if self._events is None:
+            self._read_events_tail()
+        return self._events  # type: ignore[return-value]
+
+    def events(self, start_ns: Optional[int] = None, end_ns: Optional[int] = None,
+               device: Optional[int] = None, type: Optional[int] = None) -> np.ndarray:
+        """Input events with ``start_ns <= t_ns < end_ns`` as a structured array in read order.
+
+        Fields: t_ns, device, type, code, value, flags. ``device`` / ``type`` filter by device id
+        and evdev event type (EV_SYN rows are included unless filtered out).
+        """
+        events = self._all_events()
+        if start_ns is not None or end_ns is not None:
+            t = events["t_ns"]
+            if self._events_sorted:
+                lo = 0 if start_ns is None else int(np.searchsorted(t, start_ns, side="left"))
+                hi = len(t) if end_ns is None else int(np.searchsorted(t, end_ns, side="left"))
+                events = events[lo:max(lo, hi)]
+            else:
+                mask = np.ones(len(t), dtype=bool)
+                if start_ns is not None:
+                    mask &= t >= start_ns
+                if end_ns is not None:
+                    mask &= t < end_ns
+                events = events[mask]
+        if device is not None:
+            events = events[events["device"] == device]
+        if type is not None:
+            events = events[events["type"] == type]
+        return events
+
+    def events_between_frames(self, i: int, j: int, **filters: Any) -> np.ndarray:
+        """Events with ``timestamp[i] <= t_ns < timestamp[j]``; ``j == len(session)`` means to the end."""
+        start = self.timestamps_ns[self._index(i)]
+        if isinstance(j, (int, np.integer)) and j == self._count:
+            end = None
+        else:
+            j = self._index(j)
+            end = int(self.timestamps_ns[j])
+        return self.events(int(start), end, **filters)
+
+    def event_counts(self) -> Dict[int, int]:
+        """Number of events per device id (EV_SYN included)."""
+        devices, counts = np.unique(self._all_events()["device"], return_counts=True)
+        return {int(d): int(c) for d, c in zip(devices, counts)}
+
+    @property
+    def devices(self) -> List[Dict[str, Any]]:
+        """One dict per input device: the /input/devices row plus ``capabilities``
+        ({type: [codes]}) and ``keys_held_at_start`` ([codes])."""
+        if "input/devices" not in self.file:
+            return []
+        devices = _rows_as_dicts(self.file["input/devices"][:])
+        capabilities = self.file["input/capabilities"][:] if "input/capabilities" in self.file else None
+        held = self.file["input/keys_held_at_start"][:] if "input/keys_held_at_start" in self.file else None
+        for device in devices:
+            caps: Dict[int, List[int]] = {}
+            if capabilities is not None:
+                for row in capabilities[capabilities["device"] == device["id"]]:
+                    caps.setdefault(int(row["type"]), []).append(int(row["code"]))
+            device["capabilities"] = {t: sorted(codes) for t, codes in sorted(caps.items())}
+            device["keys_held_at_start"] = (
+                sorted(int(c) for c in held[held["device"] == device["id"]]["code"]) if held is not None else [])
+        return devices
+
+    # ------------------------------------------------------------------ state, window, notes
+
+    def state_samples(self, start_ns: Optional[int] = None, end_ns: Optional[int] = None) -> np.ndarray:
+        """/state/samples as a structured array (t_ns, cursor_x, cursor_y, one field per probe)."""
+        if "state/samples" not in self.file:
+            return np.empty(0, dtype=_EMPTY_SAMPLES)
+        dataset = self.file["state/samples"]
+        if self.swmr:
+            dataset.refresh()
+        samples = dataset[:]
+        if start_ns is not None:
+            samples = samples[samples["t_ns"] >= start_ns]
+        if end_ns is not None:
+            samples = samples[samples["t_ns"] < end_ns]
+        return samples
+
+    @property
+    def state_fields(self) -> List[str]:
+        """Names of the probe fields of /state/samples (without t_ns and the cursor)."""
+        if "state/samples" not in self.file:
+            return []
+        names = self.file["state/samples"].dtype.names or ()
+        return [n for n in names if n not in ("t_ns", "cursor_x", "cursor_y")]
+
+    def _table(self, name: str) -> List[Dict[str, Any]]:
+        if name not in self.file:
+            return []
+        dataset = self.file[name]
+        if self.swmr:
+            dataset.refresh()
+        return _rows_as_dicts(dataset[:])
+
+    def window_changes(self) -> List[Dict[str, Any]]:
+        """The focused window, one dict per change (t_ns, window_id, title, wm_class, pid, x, y, width, height)."""
+        return self._table("state/window")
+
+    def notes(self) -> List[Dict[str, Any]]:
+        """/log/notes as dicts (t_ns, source, kind, message)."""
+        return self._table("log/notes")
+
+    # ------------------------------------------------------------------ summary
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes the frame chunks take in the file (after compression)."""
+        return int(self._frames.id.get_storage_size())
+
+    @property
+    def raw_bytes(self) -> int:
+        """Bytes of the stored frames uncompressed (N x H x W x 3)."""
+        return self._count * self.height * self.width * 3
+
+    @property
+    def compression_ratio(self) -> Optional[float]:
+        stored = self.stored_bytes
+        return self.raw_bytes / stored if stored and self._count else None
+
+    @property
+    def duration_ns(self) -> int:
+        """From session_start_ns (or the first frame) to the last frame, event or sample."""
+        last = []
+        if self._count:
+            last.append(int(self.timestamps_ns[-1]))
+        events = self._all_events()
+        if len(events):
+            last.append(int(events["t_ns"].max()))
+        samples = self.state_samples()
+        if len(samples):
+            last.append(int(samples["t_ns"].max()))
+        start = self.session_start_ns
+        if not last or start is None:
+            return 0
+        return max(0, max(last) - start)
+
+    def summary(self) -> Dict[str, Any]:
+        """Everything ``inspect`` prints, as a JSON-ready dict."""
+        attrs = self.attributes
+        video = self.video_attributes
+        n = self._count
+        ts = self.timestamps_ns
+        span = (int(ts[-1]) - int(ts[0])) if n > 1 else 0
+        recorded_summary = None
+        if attrs.get("summary_json"):
+            try:
+                recorded_summary = json.loads(attrs["summary_json"])
+            except ValueError:
+                recorded_summary = attrs["summary_json"]
+        events = self._all_events()
+        per_device: Dict[int, Dict[str, int]] = {}
+        for device_id, event_type in zip(events["device"].tolist(), events["type"].tolist()):
+            by_type = per_device.setdefault(device_id, {})
+            name = event_type_name(event_type)
+            by_type[name] = by_type.get(name, 0) + 1
+        known = {d["id"]: d for d in self.devices}
+        devices = []
+        for device_id in sorted(set(known) | set(per_device)):
+            info = known.get(device_id, {})
+            by_type = per_device.get(device_id, {})
+            devices.append({
+                "id": device_id,
+                "name": info.get("name", "?"),
+                "kind": info.get("kind", ""),
+                "path": info.get("path", ""),
+                "events": sum(by_type.values()),
+                "by_type": dict(sorted(by_type.items())),
+            })
+        samples = self.state_samples()
+        notes = self.notes()
+        note_kinds: Dict[str, int] = {}
+        for note in notes:
+            note_kinds[note["kind"]] = note_kinds.get(note["kind"], 0) + 1
+        ratio = self.compression_ratio
+        return {
+            "path": self.path,
+            "format": attrs.get("format"),
+            "format_version": attrs.get("format_version"),
+            "recorder_version": attrs.get("recorder_version", ""),
+            "started_at_utc": attrs.get("started_at_utc", ""),
+            "end_reason": attrs.get("end_reason", ""),
+            "end_detail": attrs.get("end_detail", ""),
+            "clean_shutdown": self.clean_shutdown,
+            "live": self.swmr,
+            "duration_s": self.duration_ns / 1e9,
+            "video": {
+                "frames": n,
+                "width": self.width,
+                "height": self.height,
+                "fps": self.fps,
+                "fps_achieved": (n - 1) / (span / 1e9) if span > 0 else None,
+                "dropped_ticks": self.dropped_ticks,
+                "codec": self.codec,
+                "compression_level": video.get("compression_level"),
+                "keyframe_interval": video.get("keyframe_interval"),
+                "whole_frames": int(np.count_nonzero(self.references == -1)),
+                "residual_frames": int(np.count_nonzero(self.references != -1)),
+                "target": video.get("target", ""),
+                "shared_memory": video.get("shared_memory"),
+                "raw_bytes": self.raw_bytes,
+                "stored_bytes": self.stored_bytes,
+                "compression_ratio": ratio,
+            },
+            "input": {
+                "events": int(len(events)),
+                "devices": devices,
+            },
+            "state": {
+                "samples": int(len(samples)),
+                "rate_hz": _decode(self.file["state"].attrs.get("rate_hz")) if "state" in self.file else None,
+                "fields": self.state_fields,
+            },
+            "window_changes": len(self.window_changes()),
+            "notes": len(notes),
+            "note_kinds": dict(sorted(note_kinds.items())),
+            "meta": self.meta,
+            "recorded_summary": recorded_summary,
+        }
+
+
+def open(path: Union[str, os.PathLike], swmr: Optional[bool] = None, cache_size: int = 16) -> Session:  # noqa: A001
+    """Open a session file; see :class:`Session`."""
+    return Session(path, swmr=swmr, cache_size=cache_size)

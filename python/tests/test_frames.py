@@ -1,0 +1,154 @@
+"""Frames decode byte-exact through the /video/reference rule, with a cache that reads each chunk once."""
+
+import h5py
+import numpy as np
+import pytest
+
+import recorder_reader as rr
+from make_session import references_for, write_session
+
+FILTER_IDS = {"zstd": 32015, "lz4": 32004, "none": None}
+
+
+class CountingFrames:
+    """Wraps /video/frames and records every index read from the file."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.reads = []
+
+    def __getitem__(self, key):
+        self.reads.append(key)
+        return self.dataset[key]
+
+    def __getattr__(self, name):
+        return getattr(self.dataset, name)
+
+
+def counted(session):
+    session._frames = CountingFrames(session._frames)
+    return session._frames
+
+
+@pytest.mark.parametrize("codec", ["zstd", "lz4", "none"])
+@pytest.mark.parametrize("keyframe_interval,mode", [(1, "chain"), (4, "chain"), (5, "key")])
+def test_every_frame_decodes_byte_exact(tmp_path, codec, keyframe_interval, mode):
+    path = str(tmp_path / "s.h5")
+    images = write_session(path, count=23, codec=codec, keyframe_interval=keyframe_interval, reference_mode=mode)
+    with h5py.File(path, "r") as f:
+        dcpl = f["video/frames"].id.get_create_plist()
+        filters = [dcpl.get_filter(k)[0] for k in range(dcpl.get_nfilters())]
+        assert filters == ([FILTER_IDS[codec]] if FILTER_IDS[codec] else [])
+        stored = f["video/frames"][:]
+        np.testing.assert_array_equal(f["video/reference"][:], references_for(23, keyframe_interval, mode))
+    if keyframe_interval > 1:
+        residual = [i for i in range(23) if i % keyframe_interval]
+        # The file really holds residuals: reading them raw would give wrong images.
+        assert any(not np.array_equal(stored[i], images[i]) for i in residual)
+    with rr.open(path) as session:
+        assert len(session) == 23
+        assert session.codec == codec
+        for i in range(23):
+            image = session.frame(i)
+            assert image.dtype == np.uint8 and image.shape == (48, 64, 3)
+            np.testing.assert_array_equal(image, images[i], err_msg="frame %d" % i)
+
+
+@pytest.mark.parametrize("cache_size", [1, 3, 16])
+def test_random_order_decodes_byte_exact(tmp_path, cache_size):
+    path = str(tmp_path / "s.h5")
+    images = write_session(path, count=30, keyframe_interval=7)
+    order = np.random.default_rng(5).permutation(30).tolist() + list(range(29, -1, -1))
+    with rr.Session(path, cache_size=cache_size) as session:
+        for i in order:
+            np.testing.assert_array_equal(session.frame(i), images[i], err_msg="frame %d" % i)
+        assert session.cache_info()["cached_frames"] <= cache_size
+
+
+def test_sequential_playback_reads_each_chunk_once(tmp_path):
+    path = str(tmp_path / "s.h5")
+    write_session(path, count=40, keyframe_interval=8, reference_mode="chain")
+    with rr.open(path, cache_size=2) as session:
+        frames = counted(session)
+        for i, _ in session.iter_frames():
+            before = len(frames.reads)
+            session.frame(i)
+            assert frames.reads[before:] == [], "frame %d read again right after" % i
+        assert frames.reads == list(range(40))
+        assert session.chunk_reads == 40
+
+
+def test_random_access_reads_the_reference_chain_then_hits_the_cache(tmp_path):
+    path = str(tmp_path / "s.h5")
+    write_session(path, count=20, keyframe_interval=4, reference_mode="chain")
+    with rr.open(path) as session:
+        frames = counted(session)
+        session.frame(7)
+        assert frames.reads == [4, 5, 6, 7]
+        session.frame(8)  # a whole frame
+        assert frames.reads[4:] == [8]
+        session.frame(6)
+        session.frame(9)  # reference 8 is cached: one read
+        assert frames.reads[5:] == [9]
+    write_session(path, count=20, keyframe_interval=5, reference_mode="key")
+    with rr.open(path) as session:
+        frames = counted(session)
+        session.frame(13)
+        session.frame(12)
+        assert frames.reads == [10, 13, 12]
+
+
+def test_indexing_slicing_iteration(tmp_path):
+    path = str(tmp_path / "s.h5")
+    images = write_session(path, count=12, keyframe_interval=3)
+    with rr.open(path) as session:
+        np.testing.assert_array_equal(session[-1], images[11])
+        np.testing.assert_array_equal(session.frame(-12), images[0])
+        np.testing.assert_array_equal(session[2:7], np.stack(images[2:7]))
+        np.testing.assert_array_equal(session[::-5], np.stack(images[::-5]))
+        assert session[20:30].shape == (0, 48, 64, 3)
+        assert sum(1 for _ in session) == 12
+        for got, want in zip(session, images):
+            np.testing.assert_array_equal(got, want)
+        assert [i for i, _ in session.iter_frames(1, 9, 3)] == [1, 4, 7]
+        with pytest.raises(ValueError):
+            session.frame(3)[0, 0, 0] = 1  # shared with the cache, so read-only
+        with pytest.raises(IndexError, match=r"frame index 12 out of range: the session has 12 frames \(valid: -12\.\.11\)"):
+            session.frame(12)
+        with pytest.raises(IndexError, match="frame index -13 out of range"):
+            session[-13]
+        with pytest.raises(TypeError, match="frame index must be an integer"):
+            session.frame(1.5)
+
+
+def test_empty_session(tmp_path):
+    path = str(tmp_path / "s.h5")
+    write_session(path, count=0)
+    with rr.open(path) as session:
+        assert len(session) == 0
+        assert session.dropped_ticks == 0
+        assert session.frame_index(10**12) == -1
+        with pytest.raises(IndexError, match="no frames yet"):
+            session.frame(0)
+        assert session.summary()["video"]["frames"] == 0
+
+
+def test_bad_reference_is_reported(tmp_path):
+    path = str(tmp_path / "s.h5")
+    write_session(path, count=6, keyframe_interval=3)
+    with h5py.File(path, "r+") as f:
+        f["video/reference"][4] = 4
+    with rr.open(path) as session:
+        session.frame(3)
+        with pytest.raises(rr.FormatError, match=r"/video/reference\[4\] = 4"):
+            session.frame(4)
+
+
+def test_not_a_session(tmp_path):
+    path = str(tmp_path / "other.h5")
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "something-else"
+    with pytest.raises(rr.FormatError, match="expected 'recorder-session'"):
+        rr.open(path)
+    with pytest.raises(FileNotFoundError):
+        rr.open(str(tmp_path / "missing.h5"))
