@@ -71,6 +71,7 @@ let package = Package(
             dependencies: ["Recording", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
+        .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
         .target(name: "TestSupport", dependencies: ["RecorderCore"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CX11Shim
+import Foundation
+import RecorderCore
+
+/// The `auto` source: every readable `event*` node of the devices folder, and inotify for the ones
+/// that come and go. A node that comes back is a new device with a new row id.
+extension InputLoop {
+    /// Watches the folder, opens what is there, and says so when nothing is readable.
+    func startAutomatic() {
+        let folder = configuration.devicesDirectory
+        watch(folder)
+        var names: [String] = []
+        var missing = false
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("event") }
+        } catch {
+            missing = true
+        }
+        names.sort { (Int($0.dropFirst(5)) ?? Int.max, $0) < (Int($1.dropFirst(5)) ?? Int.max, $1) }
+        var opened = 0
+        for name in names where openNode(folder + "/" + name, hotplugged: false) { opened += 1 }
+        if opened == 0 {
+            let why = missing ? "\(folder) does not exist or cannot be listed"
+                : names.isEmpty ? "\(folder) has no event* nodes"
+                : "none of the \(names.count) event* nodes in \(folder) could be opened"
+            let watching = inotifyFD >= 0 ? "; watching it for hotplugged devices" : ""
+            note("no-input-devices", "input auto: no readable input device: \(why)\(watching)")
+        }
+    }
+
+    /// Starts inotify on `folder`; without it there is no hotplug, which is logged, not fatal.
+    private func watch(_ folder: String) {
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else {
+            logger.warning("inotify_init1 failed (\(errnoText(errno))): no hotplug")
+            return
+        }
+        let mask = UInt32(IN_CREATE | IN_ATTRIB | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF)
+        guard inotify_add_watch(fd, folder, mask) >= 0 else {
+            logger.warning("cannot watch \(folder) (\(errnoText(errno))): no hotplug")
+            Glibc.close(fd)
+            return
+        }
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = fd
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else {
+            logger.warning("cannot add the inotify watch to epoll (\(errnoText(errno))): no hotplug")
+            Glibc.close(fd)
+            return
+        }
+        inotifyFD = fd
+    }
+
+    /// Opens one node; a failure is logged and noted once per node, never fatal.
+    @discardableResult
+    func openNode(_ path: String, hotplugged: Bool) -> Bool {
+        if devicesByFD.values.contains(where: { $0.path == path }) || pendingDevices.contains(where: { $0.path == path }) {
+            return true
+        }
+        switch InputDevice.open(evdevPath: path, id: nextID) {
+        case .success(let device):
+            nextID &+= 1
+            unreadablePaths.remove(path)
+            add(device)
+            let what = "device \(device.id) '\(device.info.name)' (\(device.info.kind), \(path))"
+            if hotplugged { note("device-added", "\(what) plugged in") } else { logger.info("recording \(what)") }
+            return true
+        case .failure(let failure):
+            if unreadablePaths.insert(path).inserted { note("device-unreadable", failure.message) }
+            return false
+        }
+    }
+
+    /// Reads the inotify queue: new or re-permissioned `event*` nodes are opened, deleted ones closed.
+    func handleHotplug() {
+        let folder = configuration.devicesDirectory
+        let size = 4096
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        var rescan = false
+        var folderGone = false
+        while true {
+            let count = read(inotifyFD, buffer.baseAddress, size)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            var offset = 0
+            while offset + 16 <= count {
+                let mask = buffer.load(fromByteOffset: offset + 4, as: UInt32.self)
+                let length = Int(buffer.load(fromByteOffset: offset + 12, as: UInt32.self))
+                let nameBytes = UnsafeRawBufferPointer(rebasing: buffer[(offset + 16)..<min(offset + 16 + length, count)])
+                let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                offset += 16 + length
+                if mask & UInt32(IN_Q_OVERFLOW) != 0 { rescan = true }
+                if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 { folderGone = true }
+                guard name.hasPrefix("event") else { continue }
+                let path = folder + "/" + name
+                if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
+                    unreadablePaths.remove(path)
+                    if let device = devicesByFD.values.first(where: { $0.path == path }) {
+                        // Read what it still holds; ENODEV usually closes it first.
+                        _ = drain(device)
+                        remove(device, reason: "node \(path) deleted")
+                    }
+                } else if mask & UInt32(IN_CREATE | IN_ATTRIB | IN_MOVED_TO) != 0 {
+                    if mask & UInt32(IN_ATTRIB) != 0 && !unreadablePaths.contains(path) { continue }
+                    openNode(path, hotplugged: true)
+                }
+            }
+        }
+        if folderGone {
+            note("device-removed", "\(folder) went away: hotplug watch ended")
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, inotifyFD, nil)
+            Glibc.close(inotifyFD)
+            inotifyFD = -1
+        } else if rescan, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            for name in names where name.hasPrefix("event") { openNode(folder + "/" + name, hotplugged: true) }
+        }
+    }
+}
