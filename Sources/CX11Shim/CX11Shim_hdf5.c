@@ -285,6 +285,19 @@ static int bgrx_xor_scalar_row(const uint8_t *row, size_t width, uint8_t *ref, u
 // Four BGRX pixels -> twelve RGB bytes in the low lanes, zeros in the top four.
 #define RGB_SHUFFLE _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1)
 
+/// Sixteen BGRX pixels -> 48 RGB bytes in three vectors (no partial overlaps, so stores never
+/// stall later loads of the same bytes).
+__attribute__((target("ssse3")))
+static inline void rgb48(const uint8_t *p, __m128i shuffle, __m128i *o0, __m128i *o1, __m128i *o2) {
+    __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), shuffle);
+    __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), shuffle);
+    __m128i c = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), shuffle);
+    __m128i d = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), shuffle);
+    *o0 = _mm_or_si128(a, _mm_slli_si128(b, 12));
+    *o1 = _mm_or_si128(_mm_srli_si128(b, 4), _mm_slli_si128(c, 8));
+    *o2 = _mm_or_si128(_mm_srli_si128(c, 8), _mm_slli_si128(d, 4));
+}
+
 __attribute__((target("ssse3")))
 static void bgrx_to_rgb_ssse3(const uint8_t *src, size_t stride, size_t width, size_t height, uint8_t *rgb) {
     const __m128i shuffle = RGB_SHUFFLE;
@@ -292,10 +305,13 @@ static void bgrx_to_rgb_ssse3(const uint8_t *src, size_t stride, size_t width, s
         const uint8_t *row = src + y * stride;
         uint8_t *out = rgb + y * width * 3;
         size_t x = 0;
-        // Each store writes 16 bytes of which 12 are ours; the next store (or the slack) covers the rest.
-        for (; x + 4 <= width; x += 4) {
-            __m128i px = _mm_loadu_si128((const __m128i *)(row + 4 * x));
-            _mm_storeu_si128((__m128i *)(out + 3 * x), _mm_shuffle_epi8(px, shuffle));
+        for (; x + 16 <= width; x += 16) {
+            __m128i c0, c1, c2;
+            rgb48(row + 4 * x, shuffle, &c0, &c1, &c2);
+            __m128i *o = (__m128i *)(out + 3 * x);
+            _mm_storeu_si128(o, c0);
+            _mm_storeu_si128(o + 1, c1);
+            _mm_storeu_si128(o + 2, c2);
         }
         for (; x < width; x++) bgrx_pixel_to_rgb(row + 4 * x, out + 3 * x);
     }
@@ -305,7 +321,6 @@ __attribute__((target("ssse3")))
 static int bgrx_xor_ssse3(const uint8_t *src, size_t stride, size_t width, size_t height,
                           uint8_t *reference, uint8_t *residual, int update) {
     const __m128i shuffle = RGB_SHUFFLE;
-    const __m128i low12 = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0);
     __m128i any = _mm_setzero_si128();
     int tail_any = 0;
     for (size_t y = 0; y < height; y++) {
@@ -313,17 +328,21 @@ static int bgrx_xor_ssse3(const uint8_t *src, size_t stride, size_t width, size_
         uint8_t *ref = reference + y * width * 3;
         uint8_t *res = residual + y * width * 3;
         size_t x = 0;
-        for (; x + 4 <= width; x += 4) {
-            __m128i rgb = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(row + 4 * x)), shuffle);
-            __m128i old = _mm_loadu_si128((const __m128i *)(ref + 3 * x));
-            // Top four lanes of `diff` hold the next pixel's reference bytes; masked out of `any` and
-            // overwritten by the next store.
-            __m128i diff = _mm_xor_si128(rgb, old);
-            any = _mm_or_si128(any, _mm_and_si128(diff, low12));
-            _mm_storeu_si128((__m128i *)(res + 3 * x), diff);
+        for (; x + 16 <= width; x += 16) {
+            __m128i c0, c1, c2;
+            rgb48(row + 4 * x, shuffle, &c0, &c1, &c2);
+            __m128i *r = (__m128i *)(ref + 3 * x);
+            __m128i r0 = _mm_loadu_si128(r), r1 = _mm_loadu_si128(r + 1), r2 = _mm_loadu_si128(r + 2);
+            __m128i d0 = _mm_xor_si128(c0, r0), d1 = _mm_xor_si128(c1, r1), d2 = _mm_xor_si128(c2, r2);
+            any = _mm_or_si128(any, _mm_or_si128(d0, _mm_or_si128(d1, d2)));
+            __m128i *o = (__m128i *)(res + 3 * x);
+            _mm_storeu_si128(o, d0);
+            _mm_storeu_si128(o + 1, d1);
+            _mm_storeu_si128(o + 2, d2);
             if (update) {
-                // Keep the next pixel's reference bytes (top lanes) until its own iteration reads them.
-                _mm_storeu_si128((__m128i *)(ref + 3 * x), _mm_or_si128(rgb, _mm_andnot_si128(low12, old)));
+                _mm_storeu_si128(r, c0);
+                _mm_storeu_si128(r + 1, c1);
+                _mm_storeu_si128(r + 2, c2);
             }
         }
         if (x < width) tail_any |= bgrx_xor_scalar_row(row + 4 * x, width - x, ref + 3 * x, res + 3 * x, update);

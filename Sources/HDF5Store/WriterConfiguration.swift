@@ -24,7 +24,7 @@ public struct WriterConfiguration: Sendable {
     /// Bytes the writer leaves free on the file system; below it the session ends as disk-full.
     public var reservedFreeBytes: Int64
 
-    public static let defaultReferencePolicy = ReferencePolicy.previousFrame
+    public static let defaultReferencePolicy = ReferencePolicy.lastKeyframe
     public static let defaultReservedFreeBytes: Int64 = 1 << 20
 
     public init(

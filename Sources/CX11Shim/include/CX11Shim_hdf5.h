@@ -85,12 +85,10 @@ size_t CX11Shim_frame_codec_encode(CX11Shim_frame_codec *codec, const void *src,
 int CX11Shim_frame_decode(int codec, const void *src, size_t size, void *dst, size_t expected);
 
 /// Converts `height` rows of BGRX pixels (`stride` bytes apart) into packed RGB at `rgb`.
-/// `rgb` needs 16 bytes of slack after width*height*3.
 void CX11Shim_bgrx_to_rgb(const uint8_t *src, size_t stride, size_t width, size_t height, uint8_t *rgb);
 
 /// One fused pass: residual = RGB(src) XOR reference; when `update_reference` is non-zero the reference
 /// becomes RGB(src). Returns 1 when any residual byte is non-zero, 0 when the frame equals the reference.
-/// `reference` and `residual` need 16 bytes of slack after width*height*3.
 int CX11Shim_bgrx_xor_rgb(const uint8_t *src, size_t stride, size_t width, size_t height,
                           uint8_t *reference, uint8_t *residual, int update_reference);
 
