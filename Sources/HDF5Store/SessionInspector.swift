@@ -12,7 +12,7 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var endReason: String
     public var endDetail: String
     public var cleanShutdown: Bool
-    /// True when the file was still being written (opened as a SWMR reader).
+    /// True when the file is not sealed: still being written, or its writer died (run `recorder recover`).
     public var live: Bool
     public var width: Int
     public var height: Int
@@ -46,16 +46,13 @@ public struct SessionSummary: Sendable, Codable, Equatable {
 public enum SessionInspector {
     public static func inspect(path: String) throws(RecorderError) -> SessionSummary {
         _ = HDF5.initialized
-        var live = false
-        var file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT())
-        if file < 0 {
-            // Still being written (or left by a killed writer): try as a SWMR reader.
-            if let fapl = try? HDF5.latestFormatFileAccess() {
-                file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY() | CX11Shim_H5F_ACC_SWMR_READ(), fapl)
-                H5Pclose(fapl)
-                live = file >= 0
-            }
+        // As a SWMR reader first, so a file being written reads consistently; then plainly.
+        var file: hid_t = -1
+        if let fapl = try? HDF5.latestFormatFileAccess() {
+            file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY() | CX11Shim_H5F_ACC_SWMR_READ(), fapl)
+            H5Pclose(fapl)
         }
+        if file < 0 { file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT()) }
         guard file >= 0 else {
             throw .storage("cannot open \(path) as an HDF5 session file (after a crash run `recorder recover \(path)` first)")
         }
@@ -104,7 +101,7 @@ public enum SessionInspector {
             path: path, format: attr(file, "format"), formatVersion: Int64(attr(file, "format_version")) ?? 0,
             recorderVersion: attr(file, "recorder_version"), startedAtUTC: attr(file, "started_at_utc"),
             endReason: attr(file, "end_reason"), endDetail: attr(file, "end_detail"),
-            cleanShutdown: attr(file, "clean_shutdown") == "1", live: live, width: width, height: height,
+            cleanShutdown: attr(file, "clean_shutdown") == "1", live: attr(file, "end_reason").isEmpty, width: width, height: height,
             fps: int(video, "fps"), codec: attr(video, "codec"), compressionLevel: int(video, "compression_level"),
             keyframeInterval: int(video, "keyframe_interval"), referencePolicy: attr(video, "reference_policy"),
             target: attr(video, "target"), frames: frameCount, keyframes: Int64(references.filter { $0 < 0 }.count),
