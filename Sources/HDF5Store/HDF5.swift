@@ -6,11 +6,15 @@ import Glibc
 
 /// Thin throwing wrappers over the HDF5 C API; every call stays on the writer's (or a tool's) thread.
 enum HDF5 {
-    /// Registers our Zstandard and LZ4 filters and silences HDF5's own error printing, once per process.
-    static let initialized: Bool = {
+    /// Registers our Zstandard and LZ4 filters, once per process.
+    static let initialized: Bool = CX11Shim_H5Z_register_codecs() >= 0
+
+    /// Registers the filters and silences HDF5's error printing on the calling thread (the error
+    /// stack is per thread in a thread-safe libhdf5); our own messages go to the log instead.
+    static func prepareThread() {
+        _ = initialized
         CX11Shim_H5_silence_errors()
-        return CX11Shim_H5Z_register_codecs() >= 0
-    }()
+    }
 
     /// Throws `RecorderError.storage` naming `what` when an HDF5 id or status is negative.
     @discardableResult

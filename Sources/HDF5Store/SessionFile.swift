@@ -41,7 +41,7 @@ final class SessionFile {
     /// Creates the file exclusively (mode 0600, never replacing anything), lays out every object and
     /// starts SWMR writing. On failure nothing is left at `path`.
     init(configuration: WriterConfiguration) throws(RecorderErrorBox) {
-        _ = HDF5.initialized
+        HDF5.prepareThread()
         path = configuration.path
         let descriptor = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
@@ -325,12 +325,17 @@ final class SessionFile {
     /// After a write error: drop buffered rows and close without caring for failures.
     func closeQuietly() {
         for table in tables { table.discardPending() }
-        try? close()
+        let handle = file
+        if (try? close()) == nil, handle >= 0, H5Iis_valid(handle) > 0 {
+            // A close that could not flush (ENOSPC) keeps the file open inside the library; drop it so a
+            // later recovery opens the file from disk, not the library's stale copy.
+            while H5Iis_valid(handle) > 0 && H5Idec_ref(handle) > 0 {}
+        }
     }
 
     /// Reopens the closed file without SWMR and writes the final root attributes.
     static func seal(path: String, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
-        _ = HDF5.initialized
+        HDF5.prepareThread()
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
         let file = try HDF5.check(H5Fopen(path, CX11Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")

@@ -45,7 +45,7 @@ public struct SessionSummary: Sendable, Codable, Equatable {
 /// Reads a session file's attributes and dataset sizes without decoding frames.
 public enum SessionInspector {
     public static func inspect(path: String) throws(RecorderError) -> SessionSummary {
-        _ = HDF5.initialized
+        HDF5.prepareThread()
         // As a SWMR reader first, so a file being written reads consistently; then plainly.
         var file: hid_t = -1
         if let fapl = try? HDF5.latestFormatFileAccess() {

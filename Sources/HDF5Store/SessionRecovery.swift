@@ -55,7 +55,7 @@ public enum SessionRecovery {
 
     /// A report for a file that opens plainly and says it was sealed cleanly, else nil.
     private static func sealedReport(path: String) -> RecoveryReport? {
-        _ = HDF5.initialized
+        HDF5.prepareThread()
         let file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT())
         guard file >= 0 else { return nil }
         defer { H5Fclose(file) }
@@ -76,7 +76,7 @@ public enum SessionRecovery {
 
     /// Opens a file whose writer did not close it, trims what does not decode and writes the end attributes.
     static func repair(path: String, endReason: EndReason, detail: String, summaryJSON: String?) throws(RecorderErrorBox) -> RecoveryReport {
-        _ = HDF5.initialized
+        HDF5.prepareThread()
         let bytesBefore = fileSize(path)
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
