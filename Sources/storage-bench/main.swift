@@ -7,6 +7,8 @@
 //   storage-bench crash-writer PATH [WIDTH HEIGHT]
 //       writes synthetic frames (the pattern in Tests/HDF5StoreTests/SyntheticFrames.swift) at 60 FPS plus
 //       input events until killed; prints "written N" every 100 ms.
+//   storage-bench recover FILE.h5
+//       SessionRecovery on FILE, prints the report as JSON.
 import Foundation
 import HDF5Store
 import Logging
@@ -197,6 +199,11 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "bench": try bench(arguments: Array(arguments.dropFirst()))
 case "crash-writer": try crashWriter(arguments: Array(arguments.dropFirst()))
+case "recover":
+    let report = try SessionRecovery.recover(path: arguments[1])
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(report), as: UTF8.self))
 default:
     FileHandle.standardError.write(Data("usage: storage-bench bench FRAMES.bgrx W H OUTDIR [REPEAT] | crash-writer PATH [W H [K]]\n".utf8))
     exit(2)
