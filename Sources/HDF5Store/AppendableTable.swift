@@ -19,6 +19,7 @@ final class AppendableTable {
 
     /// Creates `path` under `location` with chunks of `chunkRows` rows.
     init(location: hid_t, path: String, layout: RowLayout, chunkRows: Int, bufferRows: Int) throws(RecorderErrorBox) {
+        HDF5.preconditionNotSWMRWriting(location, path)
         self.name = path
         self.layout = layout
         self.capacity = bufferRows

@@ -71,6 +71,17 @@ enum HDF5 {
         try check(H5Awrite(attribute, CX11Shim_H5T_NATIVE_INT64(), &v), "writing attribute \(name)")
     }
 
+    /// Traps when `location`'s file is in SWMR-write mode: SWMR forbids creating objects and
+    /// attributes, so the layout must be complete before `H5Fstart_swmr_write`.
+    static func preconditionNotSWMRWriting(_ location: hid_t, _ what: @autoclosure () -> String) {
+        let file = H5Iget_file_id(location)
+        guard file >= 0 else { return }
+        var intent: UInt32 = 0
+        H5Fget_intent(file, &intent)
+        H5Fclose(file)
+        precondition(intent & CX11Shim_H5F_ACC_SWMR_WRITE() == 0, "\(what()) created after SWMR writing started")
+    }
+
     private static func openOrCreateAttribute(_ object: hid_t, _ name: String, type: hid_t) throws(RecorderErrorBox) -> hid_t {
         if H5Aexists(object, name) > 0 {
             // Same name, maybe another type (a string that was an int): recreate so the type matches.
@@ -82,6 +93,7 @@ enum HDF5 {
             H5Aclose(existing)
             try check(H5Adelete(object, name), "replacing attribute \(name)")
         }
+        preconditionNotSWMRWriting(object, "attribute \(name)")
         let space = H5Screate(H5S_SCALAR)
         defer { H5Sclose(space) }
         return try check(H5Acreate2(object, name, type, space, CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT()),
@@ -170,6 +182,7 @@ struct RecorderErrorBox: Error {
 extension HDF5 {
     /// Creates (or overwrites) a float64 scalar attribute on `object`.
     static func writeAttribute(_ object: hid_t, _ name: String, double value: Double) throws(RecorderErrorBox) {
+        preconditionNotSWMRWriting(object, "attribute \(name)")
         if H5Aexists(object, name) > 0 { H5Adelete(object, name) }
         let space = H5Screate(H5S_SCALAR)
         defer { H5Sclose(space) }

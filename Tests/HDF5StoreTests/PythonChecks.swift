@@ -33,6 +33,7 @@ with h5py.File(path, "r") as f:
         keyframes=int((refs == -1).sum()), residuals=int((refs >= 0).sum()), chunks=list(frames.chunks),
         dtype=str(frames.dtype), shape=list(frames.shape), filters=filters, per_frame_ok=per_frame_ok,
         references=[int(r) for r in refs],
+        chunk_sizes=[int(frames.id.get_chunk_info_by_coord((k, 0, 0, 0)).size) for k in range(n)],
         end_reason=f.attrs["end_reason"], clean_shutdown=int(f.attrs["clean_shutdown"]),
         codec=f["video"].attrs["codec"], keyframe_interval=int(f["video"].attrs["keyframe_interval"]))))
 """#

@@ -81,6 +81,12 @@ struct SessionWriterTests {
             }
             // The scene cut at frame 23 does not pay as a residual: stored whole (codecs that compress).
             if c.codec != .none { #expect(references[23] == -1) }
+            // Frame 5 repeats frame 4: against the previous frame its residual is the cached all-zero chunk.
+            let sizes = out["chunk_sizes"] as? [Int] ?? []
+            if c.policy == .previousFrame && c.codec != .none && sizes.count > 5 {
+                #expect(sizes[5] < 100, "all-zero residual chunk of \(sizes[5]) bytes")
+                #expect(sizes[5] < sizes[4])
+            }
         }
         #expect(result.keyframesWritten == Int64(keyframes))
         #expect(out["end_reason"] as? String == "stopped")
