@@ -55,7 +55,12 @@ let package = Package(
             dependencies: ["RecorderCore", "CX11Shim", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strictSwift
         ),
-        .target(name: "HDF5Store", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(
+            name: "HDF5Store",
+            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(name: "storage-bench", dependencies: ["HDF5Store", "RecorderCore"], swiftSettings: strictSwift),
         .target(
             name: "Recording",
             dependencies: ["RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store"],

@@ -1,0 +1,162 @@
+import CX11Shim
+import Foundation
+import RecorderCore
+
+/// What `recorder inspect --json` prints about one session file.
+public struct SessionSummary: Sendable, Codable, Equatable {
+    public var path: String
+    public var format: String
+    public var formatVersion: Int64
+    public var recorderVersion: String
+    public var startedAtUTC: String
+    public var endReason: String
+    public var endDetail: String
+    public var cleanShutdown: Bool
+    /// True when the file is not sealed: still being written, or its writer died (run `recorder recover`).
+    public var live: Bool
+    public var width: Int
+    public var height: Int
+    public var fps: Int
+    public var codec: String
+    public var compressionLevel: Int
+    public var keyframeInterval: Int
+    public var referencePolicy: String
+    public var target: String
+    public var frames: Int64
+    public var keyframes: Int64
+    public var durationSeconds: Double
+    /// Schedule slots between the first and last frame that have no frame.
+    public var droppedTicks: Int64
+    public var storedFrameBytes: Int64
+    public var rawFrameBytes: Int64
+    public var compressionRatio: Double
+    public var inputEvents: Int64
+    public var devices: [String]
+    public var stateSamples: Int64
+    public var stateFields: [String]
+    public var windowChanges: Int64
+    public var notes: Int64
+    public var fileBytes: Int64
+    public var meta: [String: String]
+    /// The writer's end-of-session counters (summary_json), when present.
+    public var summaryJSON: String
+}
+
+/// Reads a session file's attributes and dataset sizes without decoding frames.
+public enum SessionInspector {
+    public static func inspect(path: String) throws(RecorderError) -> SessionSummary {
+        HDF5.prepareThread()
+        // As a SWMR reader first, so a file being written reads consistently; then plainly.
+        var file: hid_t = -1
+        if let fapl = try? HDF5.latestFormatFileAccess() {
+            file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY() | CX11Shim_H5F_ACC_SWMR_READ(), fapl)
+            H5Pclose(fapl)
+        }
+        if file < 0 { file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT()) }
+        guard file >= 0 else {
+            throw .storage("cannot open \(path) as an HDF5 session file (after a crash run `recorder recover \(path)` first)")
+        }
+        defer { H5Fclose(file) }
+        guard HDF5.readAttributeText(file, "format") == "recorder-session" else {
+            throw .storage("\(path) is an HDF5 file but not a recorder session (no format = recorder-session)")
+        }
+        func attr(_ object: hid_t, _ name: String) -> String { HDF5.readAttributeText(object, name) ?? "" }
+        func int(_ object: hid_t, _ name: String) -> Int { Int(attr(object, name)) ?? 0 }
+        func rows(_ name: String) -> Int64 {
+            guard HDF5.exists(file, name) else { return 0 }
+            let d = H5Dopen2(file, name, CX11Shim_H5P_DEFAULT())
+            guard d >= 0 else { return 0 }
+            defer { H5Dclose(d) }
+            return Int64(HDF5.dimensions(d).first ?? 0)
+        }
+
+        let video = H5Gopen2(file, "/video", CX11Shim_H5P_DEFAULT())
+        defer { if video >= 0 { H5Gclose(video) } }
+        let width = int(video, "width"), height = int(video, "height")
+        let frameCount = rows("/video/frames")
+        let references = readInt64(file, "/video/reference")
+        let ticks = readInt64(file, "/video/tick")
+        let timestamps = readInt64(file, "/video/timestamp_ns")
+        var stored: Int64 = 0
+        if HDF5.exists(file, "/video/frames") {
+            let frames = H5Dopen2(file, "/video/frames", CX11Shim_H5P_DEFAULT())
+            if frames >= 0 {
+                stored = Int64(H5Dget_storage_size(frames))
+                H5Dclose(frames)
+            }
+        }
+        let raw = frameCount * Int64(width * height * 3)
+        let dropped: Int64 = ticks.count > 1 ? max(0, ticks.last! - ticks.first! + 1 - Int64(ticks.count)) : 0
+        let duration = timestamps.count > 1 ? Double(timestamps.last! - timestamps.first!) / 1e9 : 0
+
+        var meta: [String: String] = [:]
+        if HDF5.exists(file, "/meta") {
+            let group = H5Gopen2(file, "/meta", CX11Shim_H5P_DEFAULT())
+            if group >= 0 {
+                for name in HDF5.attributeNames(group) { meta[name] = attr(group, name) }
+                H5Gclose(group)
+            }
+        }
+        return SessionSummary(
+            path: path, format: attr(file, "format"), formatVersion: Int64(attr(file, "format_version")) ?? 0,
+            recorderVersion: attr(file, "recorder_version"), startedAtUTC: attr(file, "started_at_utc"),
+            endReason: attr(file, "end_reason"), endDetail: attr(file, "end_detail"),
+            cleanShutdown: attr(file, "clean_shutdown") == "1", live: attr(file, "end_reason").isEmpty, width: width, height: height,
+            fps: int(video, "fps"), codec: attr(video, "codec"), compressionLevel: int(video, "compression_level"),
+            keyframeInterval: int(video, "keyframe_interval"), referencePolicy: attr(video, "reference_policy"),
+            target: attr(video, "target"), frames: frameCount, keyframes: Int64(references.filter { $0 < 0 }.count),
+            durationSeconds: duration, droppedTicks: dropped, storedFrameBytes: stored, rawFrameBytes: raw,
+            compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows("/input/events"),
+            devices: readStrings(file, "/input/devices", member: "name", size: 128),
+            stateSamples: rows("/state/samples"), stateFields: memberNames(file, "/state/samples"),
+            windowChanges: rows("/state/window"), notes: rows("/log/notes"),
+            fileBytes: SessionRecovery.fileSize(path), meta: meta, summaryJSON: attr(file, "summary_json"))
+    }
+
+    static func readInt64(_ file: hid_t, _ path: String) -> [Int64] {
+        guard HDF5.exists(file, path) else { return [] }
+        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        guard dataset >= 0 else { return [] }
+        defer { H5Dclose(dataset) }
+        let count = Int(HDF5.dimensions(dataset).first ?? 0)
+        guard count > 0 else { return [] }
+        var values = [Int64](repeating: 0, count: count)
+        guard H5Dread(dataset, CX11Shim_H5T_NATIVE_INT64(), CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &values) >= 0 else {
+            return []
+        }
+        return values
+    }
+
+    static func readStrings(_ file: hid_t, _ path: String, member: String, size: Int) -> [String] {
+        guard HDF5.exists(file, path) else { return [] }
+        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        guard dataset >= 0 else { return [] }
+        defer { H5Dclose(dataset) }
+        let count = Int(HDF5.dimensions(dataset).first ?? 0)
+        guard count > 0 else { return [] }
+        let memoryType = H5Tcreate(H5T_COMPOUND, size)
+        let stringType = HDF5.fixedString(size)
+        H5Tinsert(memoryType, member, 0, stringType)
+        H5Tclose(stringType)
+        defer { H5Tclose(memoryType) }
+        var bytes = [UInt8](repeating: 0, count: count * size)
+        guard H5Dread(dataset, memoryType, CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &bytes) >= 0 else { return [] }
+        return (0..<count).map { i in String(decoding: bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    static func memberNames(_ file: hid_t, _ path: String) -> [String] {
+        guard HDF5.exists(file, path) else { return [] }
+        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        guard dataset >= 0 else { return [] }
+        defer { H5Dclose(dataset) }
+        let type = H5Dget_type(dataset)
+        defer { H5Tclose(type) }
+        let count = H5Tget_nmembers(type)
+        guard count > 0 else { return [] }
+        return (0..<UInt32(count)).compactMap { i in
+            guard let name = H5Tget_member_name(type, i) else { return nil }
+            defer { H5free_memory(name) }
+            return String(cString: name)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Logging
+import RecorderCore
+import Synchronization
+
+/// The session's only HDF5 user: drains the capture, input and state rings into one file on its own thread.
+///
+/// The writer is the consumer of every ring and never makes a producer wait: frame slots go back to
+/// capture as soon as their pixels are converted, and after a storage failure it keeps draining
+/// (and discarding) until the producers have finished.
+public final class SessionWriter: Sendable {
+    public static let threadName = "rec-writer"
+    /// How often buffered rows are written out and the file is flushed for readers and crash recovery.
+    public static let flushIntervalNs: Int64 = 1_000_000_000
+
+    let configuration: WriterConfiguration
+    let control: SessionControl
+    let statistics: SessionStatistics
+    let frames: FrameChannel
+    let events: SPSCRing<InputEvent>
+    let devices: BoundedMailbox<InputDeviceInfo>
+    let samples: BoundedMailbox<StateSample>
+    let windows: BoundedMailbox<WindowSnapshot>
+    let notes: BoundedMailbox<SessionNote>
+    let logger: Logger
+    private let producersDone = Atomic<Bool>(false)
+    private let outcome = Mutex<WriterResult?>(nil)
+
+    public init(
+        configuration: WriterConfiguration, control: SessionControl, statistics: SessionStatistics,
+        frames: FrameChannel, events: SPSCRing<InputEvent>, devices: BoundedMailbox<InputDeviceInfo>,
+        samples: BoundedMailbox<StateSample>, windows: BoundedMailbox<WindowSnapshot>,
+        notes: BoundedMailbox<SessionNote>, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.control = control
+        self.statistics = statistics
+        self.frames = frames
+        self.events = events
+        self.devices = devices
+        self.samples = samples
+        self.windows = windows
+        self.notes = notes
+        self.logger = logger
+    }
+
+    /// Called once capture, input and state threads have exited: `run` returns once the rings are empty.
+    public func producersFinished() {
+        producersDone.store(true, ordering: .releasing)
+        frames.filled.doorbell.ring()
+    }
+
+    var producersHaveFinished: Bool { producersDone.load(ordering: .acquiring) }
+
+    /// Set when `run` returns.
+    public var result: WriterResult? { outcome.withLock { $0 } }
+
+    /// Creates the file on the calling thread, reports to `startup`, drains until the producers finish,
+    /// then seals the file with `control.endReason` (default `.stopped`).
+    public func run(startup: StartupBarrier) {
+        let loop: WriterLoop
+        do {
+            loop = try WriterLoop(writer: self)
+        } catch {
+            logger.error("writer cannot start: \(error.message)")
+            startup.fail(Self.threadName, message: error.message)
+            outcome.withLock {
+                $0 = WriterResult(path: configuration.path, endReason: .error, endDetail: error.message, cleanShutdown: false, error: error.message)
+            }
+            return
+        }
+        logger.info("writing \(configuration.path) (\(configuration.options.codec.rawValue), keyframe interval \(configuration.options.keyframeInterval))")
+        startup.arrive(Self.threadName)
+        loop.drainUntilProducersFinish()
+        let finished = loop.finish()
+        outcome.withLock { $0 = finished }
+    }
+}

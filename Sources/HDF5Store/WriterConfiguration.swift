@@ -1,0 +1,92 @@
+import RecorderCore
+
+/// Everything the writer needs to lay out one session file.
+public struct WriterConfiguration: Sendable {
+    /// Output path; created fresh (an existing file is never replaced).
+    public var path: String
+    /// Codec, compression level, keyframe interval, fps and `/meta` come from here.
+    public var options: SessionOptions
+    public var geometry: FrameGeometry
+    /// Fields of `/state/samples` after the implicit `t_ns`.
+    public var stateFields: [StateField]
+    /// Extra attributes of `/state` (probes_json, probe_config).
+    public var stateAttributes: [String: String]
+    /// Extra attributes of `/input` (sources).
+    public var inputAttributes: [String: String]
+    /// Extra root attributes (options_json, recorder_version).
+    public var rootAttributes: [String: String]
+    /// CLOCK_MONOTONIC time of tick 0; with `monoToUTCNs` it gives `started_at_utc`.
+    public var sessionStartNs: Int64
+    /// UTC ns = CLOCK_MONOTONIC ns + this.
+    public var monoToUTCNs: Int64
+    /// What residual frames are XORed against (measured default: see docs/FORMAT.md).
+    public var referencePolicy: ReferencePolicy
+    /// Bytes the writer leaves free on the file system; below it the session ends as disk-full.
+    public var reservedFreeBytes: Int64
+
+    public static let defaultReferencePolicy = ReferencePolicy.lastKeyframe
+    public static let defaultReservedFreeBytes: Int64 = 1 << 20
+
+    public init(
+        path: String, options: SessionOptions, geometry: FrameGeometry, stateFields: [StateField],
+        stateAttributes: [String: String], inputAttributes: [String: String], rootAttributes: [String: String],
+        sessionStartNs: Int64, monoToUTCNs: Int64,
+        referencePolicy: ReferencePolicy = WriterConfiguration.defaultReferencePolicy,
+        reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes
+    ) {
+        self.path = path
+        self.options = options
+        self.geometry = geometry
+        self.stateFields = stateFields
+        self.stateAttributes = stateAttributes
+        self.inputAttributes = inputAttributes
+        self.rootAttributes = rootAttributes
+        self.sessionStartNs = sessionStartNs
+        self.monoToUTCNs = monoToUTCNs
+        self.referencePolicy = referencePolicy
+        self.reservedFreeBytes = reservedFreeBytes
+    }
+}
+
+/// How a writer ended, for the orchestrator's summary.
+public struct WriterResult: Sendable, Codable, Equatable {
+    public var path: String
+    public var endReason: EndReason
+    public var endDetail: String?
+    /// True when the file was sealed (closed, final attributes written).
+    public var cleanShutdown: Bool
+    public var framesWritten: Int64
+    public var keyframesWritten: Int64
+    public var storedFrameBytes: Int64
+    public var rawFrameBytes: Int64
+    public var inputEventsWritten: Int64
+    public var stateSamplesWritten: Int64
+    public var fileBytes: Int64
+    /// Writer time per frame (convert, XOR, compress, write), median and 99th percentile.
+    public var frameWriteP50Ns: Int64
+    public var frameWriteP99Ns: Int64
+    /// Set when the session ended on a storage failure.
+    public var error: String?
+
+    public init(
+        path: String, endReason: EndReason, endDetail: String? = nil, cleanShutdown: Bool, framesWritten: Int64 = 0,
+        keyframesWritten: Int64 = 0, storedFrameBytes: Int64 = 0, rawFrameBytes: Int64 = 0, inputEventsWritten: Int64 = 0,
+        stateSamplesWritten: Int64 = 0, fileBytes: Int64 = 0, frameWriteP50Ns: Int64 = 0, frameWriteP99Ns: Int64 = 0,
+        error: String? = nil
+    ) {
+        self.path = path
+        self.endReason = endReason
+        self.endDetail = endDetail
+        self.cleanShutdown = cleanShutdown
+        self.framesWritten = framesWritten
+        self.keyframesWritten = keyframesWritten
+        self.storedFrameBytes = storedFrameBytes
+        self.rawFrameBytes = rawFrameBytes
+        self.inputEventsWritten = inputEventsWritten
+        self.stateSamplesWritten = stateSamplesWritten
+        self.fileBytes = fileBytes
+        self.frameWriteP50Ns = frameWriteP50Ns
+        self.frameWriteP99Ns = frameWriteP99Ns
+        self.error = error
+    }
+}

@@ -1,0 +1,285 @@
+import CX11Shim
+import Foundation
+import Logging
+import RecorderCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The writer thread's private state: the open file, the frame encoder and the flush clock.
+/// Created and used only on the writer thread, so nothing here is shared.
+final class WriterLoop {
+    private unowned let writer: SessionWriter
+    private let file: SessionFile
+    private let encoder: FrameEncoder
+    private var failure: (reason: EndReason, detail: String)?
+    /// True once nothing more may be written (write error); draining continues.
+    private var writesStopped = false
+    private var nextFlushNs: Int64
+    private var framesAtLastFlush: Int64 = 0
+    private var lastFlushNs: Int64
+    private var keyframes: Int64 = 0
+    private var storedBytes: Int64 = 0
+    private var eventsWritten: Int64 = 0
+    private var samplesWritten: Int64 = 0
+    private var firstTimestamp: Int64?
+    private var lastTimestamp: Int64 = 0
+    private var mismatchedFrames: Int64 = 0
+    /// Writer time per frame, the last `timings.count` frames (ring).
+    private var timings: [Int64]
+    private var timingCount = 0
+
+    init(writer: SessionWriter) throws(RecorderErrorBox) {
+        self.writer = writer
+        let configuration = writer.configuration
+        file = try SessionFile(configuration: configuration)
+        do {
+            encoder = try FrameEncoder(
+                width: configuration.geometry.width, height: configuration.geometry.height,
+                codec: configuration.options.codec, level: configuration.options.compressionLevel,
+                keyframeInterval: configuration.options.keyframeInterval, policy: configuration.referencePolicy)
+        } catch {
+            file.closeQuietly()
+            unlink(configuration.path)
+            throw RecorderErrorBox(message: error.description, errno: 0)
+        }
+        timings = [Int64](repeating: 0, count: 1 << 14)
+        lastFlushNs = MonotonicClock.now()
+        nextFlushNs = lastFlushNs + SessionWriter.flushIntervalNs
+    }
+
+    /// The main loop: drain, write, flush once a second, sleep on the shared doorbell when idle.
+    func drainUntilProducersFinish() {
+        let doorbell = writer.frames.filled.doorbell
+        while true {
+            let seen = doorbell.sequence
+            // Read before draining: once producers are done, an empty drain means nothing can arrive.
+            let finished = writer.producersHaveFinished
+            var worked = drainFrames(limit: 16)
+            worked = drainEvents() || worked
+            worked = drainMailboxes() || worked
+            if !writesStopped {
+                do { try file.writePending() } catch { fail(error) }
+            }
+            writer.statistics.writerHeartbeat.bump()
+            let now = MonotonicClock.now()
+            if now >= nextFlushNs { flush(now: now) }
+            if finished && !worked { break }
+            if !worked {
+                doorbell.wait(seen: seen, timeoutNanoseconds: max(1_000_000, min(100_000_000, nextFlushNs - now)))
+            }
+        }
+    }
+
+    // MARK: Draining
+
+    private func drainFrames(limit: Int) -> Bool {
+        var count = 0
+        while count < limit, let frame = writer.frames.filled.tryPop() {
+            count += 1
+            write(frame)
+        }
+        return count > 0
+    }
+
+    private func write(_ frame: CapturedFrame) {
+        let geometry = writer.configuration.geometry
+        guard !writesStopped else {
+            writer.frames.released.tryPush(frame.slot)
+            return
+        }
+        guard Int(frame.width) == geometry.width, Int(frame.height) == geometry.height,
+              Int(frame.bytesPerLine) >= geometry.width * 4 else {
+            writer.frames.released.tryPush(frame.slot)
+            mismatchedFrames += 1
+            if mismatchedFrames == 1 {
+                note(kind: "frame-skipped", "frame of \(frame.width)x\(frame.height) does not match the session's \(geometry.width)x\(geometry.height); skipped")
+            }
+            return
+        }
+        let start = MonotonicClock.now()
+        let encoded: FrameEncoder.Encoded
+        do {
+            encoded = try encoder.encode(pixels: frame.pixels, bytesPerLine: Int(frame.bytesPerLine))
+        } catch {
+            writer.frames.released.tryPush(frame.slot)
+            fail(RecorderErrorBox(message: error.description, errno: 0))
+            return
+        }
+        // The pixels are converted: capture may grab into the slot while we compress-and-write.
+        writer.frames.released.tryPush(frame.slot)
+        if let free = freeBytes(), free < Int64(encoded.size) + writer.configuration.reservedFreeBytes {
+            let message = "disk full: \(free) bytes free on the file system of \(file.path), keeping \(writer.configuration.reservedFreeBytes) in reserve; session ended"
+            note(kind: "disk-full", message)
+            fail(RecorderErrorBox(message: message, errno: ENOSPC), fileStillHealthy: true)
+            return
+        }
+        do {
+            try file.appendFrame(frame, encoded)
+        } catch {
+            fail(error)
+            return
+        }
+        let statistics = writer.statistics
+        statistics.framesWritten.bump()
+        statistics.rawFrameBytes.bump(Int64(encoder.rawFrameBytes))
+        statistics.storedFrameBytes.bump(Int64(encoded.size))
+        storedBytes += Int64(encoded.size)
+        if encoded.reference < 0 {
+            keyframes += 1
+            statistics.keyframesWritten.bump()
+        }
+        if firstTimestamp == nil { firstTimestamp = frame.timestampNs }
+        lastTimestamp = frame.timestampNs
+        timings[timingCount & (timings.count - 1)] = MonotonicClock.now() - start
+        timingCount += 1
+    }
+
+    private func drainEvents() -> Bool {
+        var count: Int64 = 0
+        while let event = writer.events.tryPop() {
+            count += 1
+            guard !writesStopped else { continue }
+            do { try file.appendEvent(event) } catch { fail(error) }
+        }
+        if count > 0 && !writesStopped {
+            eventsWritten += count
+            writer.statistics.inputEventsWritten.bump(count)
+        }
+        return count > 0
+    }
+
+    private func drainMailboxes() -> Bool {
+        var worked = false
+        let newDevices = writer.devices.drain()
+        let newSamples = writer.samples.drain()
+        let newWindows = writer.windows.drain()
+        let newNotes = writer.notes.drain()
+        worked = !(newDevices.isEmpty && newSamples.isEmpty && newWindows.isEmpty && newNotes.isEmpty)
+        guard !writesStopped else { return worked }
+        do {
+            for device in newDevices { try file.appendDevice(device) }
+            for sample in newSamples { try file.appendSample(sample) }
+            for window in newWindows { try file.appendWindow(window) }
+            for note in newNotes { try file.appendNote(note) }
+        } catch {
+            fail(error)
+            return worked
+        }
+        if !newSamples.isEmpty {
+            samplesWritten += Int64(newSamples.count)
+            writer.statistics.stateSamplesWritten.bump(Int64(newSamples.count))
+        }
+        return worked
+    }
+
+    // MARK: Flushing and failures
+
+    private func flush(now: Int64) {
+        nextFlushNs = now + SessionWriter.flushIntervalNs
+        let statistics = writer.statistics
+        let written = file.framesWritten
+        let elapsed = max(1, now - lastFlushNs)
+        statistics.framesLastSecond.store((written - framesAtLastFlush) * 1_000_000_000 / elapsed, ordering: .relaxed)
+        framesAtLastFlush = written
+        lastFlushNs = now
+        guard !writesStopped else { return }
+        do { try file.flush() } catch { fail(error) }
+        statistics.fileBytes.store(file.fileBytes, ordering: .relaxed)
+    }
+
+    /// Ends the session on a storage failure; draining continues so producers never stall.
+    /// - Parameter fileStillHealthy: true when nothing failed yet (the free-space check), so the file is
+    ///   closed normally; false after an HDF5 error, when the file is repaired like a crashed one.
+    private func fail(_ error: RecorderErrorBox, fileStillHealthy: Bool = false) {
+        guard failure == nil else { return }
+        let reason: EndReason = error.isDiskFull ? .diskFull : .error
+        failure = (reason, error.message)
+        writer.logger.error("writer stops writing \(file.path): \(error.message)")
+        writer.control.requestStop(reason, detail: error.message)
+        writesStopped = true
+        if !fileStillHealthy { fileHealthy = false }
+    }
+    private var fileHealthy = true
+
+    /// Writes a note into /log/notes (when still writable) and the log.
+    private func note(kind: String, _ message: String) {
+        writer.logger.warning("\(kind): \(message)")
+        guard !writesStopped else { return }
+        try? file.appendNote(SessionNote(source: "writer", kind: kind, message: message))
+    }
+
+    private func freeBytes() -> Int64? {
+        var info = statvfs()
+        guard statvfs(file.path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
+    // MARK: Sealing
+
+    /// Flushes, closes and seals the file; returns what the orchestrator reports.
+    func finish() -> WriterResult {
+        let path = file.path
+        let ended = failure ?? writer.control.endReason.map { ($0.reason, $0.detail ?? "") } ?? (.stopped, "")
+        var errorText = failure?.detail
+        var healthy = fileHealthy
+        if healthy {
+            do { try file.flush() } catch { healthy = false; errorText = errorText ?? error.message }
+        }
+        if healthy {
+            do { try file.close() } catch { healthy = false; errorText = errorText ?? error.message }
+        } else {
+            file.closeQuietly()
+        }
+        let percentiles = framePercentiles()
+        let summary = summaryJSON(reason: ended.0, p50: percentiles.p50, p99: percentiles.p99)
+        var sealed = false
+        if healthy {
+            do {
+                try SessionFile.seal(path: path, endReason: ended.0, detail: ended.1, cleanShutdown: true, summaryJSON: summary)
+                sealed = true
+            } catch {
+                errorText = errorText ?? error.message
+            }
+        }
+        if !sealed {
+            // The library could not close the file cleanly (write error): repair it as recovery would.
+            do {
+                _ = try SessionRecovery.repair(path: path, endReason: ended.0, detail: ended.1, summaryJSON: summary)
+            } catch {
+                writer.logger.error("cannot repair \(path) after a write error: \(error)")
+            }
+        }
+        let bytes = file.fileBytes
+        writer.statistics.fileBytes.store(bytes, ordering: .relaxed)
+        writer.logger.info("closed \(path): \(file.framesWritten) frames, \(bytes) bytes, end \(ended.0.rawValue)")
+        return WriterResult(
+            path: path, endReason: ended.0, endDetail: ended.1.isEmpty ? nil : ended.1, cleanShutdown: sealed,
+            framesWritten: file.framesWritten, keyframesWritten: keyframes, storedFrameBytes: storedBytes,
+            rawFrameBytes: file.framesWritten * Int64(encoder.rawFrameBytes), inputEventsWritten: eventsWritten,
+            stateSamplesWritten: samplesWritten, fileBytes: bytes, frameWriteP50Ns: percentiles.p50,
+            frameWriteP99Ns: percentiles.p99, error: errorText)
+    }
+
+    private func framePercentiles() -> (p50: Int64, p99: Int64) {
+        let n = min(timingCount, timings.count)
+        guard n > 0 else { return (0, 0) }
+        let sorted = timings[0..<n].sorted()
+        return (sorted[n / 2], sorted[min(n - 1, n * 99 / 100)])
+    }
+
+    private func summaryJSON(reason: EndReason, p50: Int64, p99: Int64) -> String {
+        let s = writer.statistics.snapshot()
+        let summary: [String: Int64] = [
+            "frames": file.framesWritten, "keyframes": keyframes, "frames_captured": s.framesCaptured,
+            "frames_dropped": s.framesDropped, "ticks_missed": s.ticksMissed, "grab_failures": s.grabFailures,
+            "stored_frame_bytes": storedBytes, "raw_frame_bytes": file.framesWritten * Int64(encoder.rawFrameBytes),
+            "input_events": eventsWritten, "input_dropped": s.inputDropped, "input_syn_dropped": s.inputSynDropped,
+            "input_devices": file.devices.totalRows, "state_samples": samplesWritten, "state_dropped": s.stateDropped,
+            "x_errors": s.xErrors, "frames_skipped": mismatchedFrames,
+            "duration_ns": firstTimestamp.map { lastTimestamp - $0 } ?? 0,
+            "writer_frame_ns_p50": p50, "writer_frame_ns_p99": p99,
+        ]
+        return SessionFile.json(summary)
+    }
+}

@@ -1,0 +1,210 @@
+// storage-bench: measures the session writer on recorded frames, and serves as the writer process the
+// crash-recovery test SIGKILLs.
+//
+//   storage-bench bench FRAMES.bgrx WIDTH HEIGHT OUTDIR [REPEAT]
+//       every codec x keyframe interval x reference policy over the frames (BGRX, packed rows),
+//       repeated REPEAT times (default 1); prints one line per run and leaves the files in OUTDIR.
+//   storage-bench crash-writer PATH [WIDTH HEIGHT]
+//       writes synthetic frames (the pattern in Tests/HDF5StoreTests/SyntheticFrames.swift) at 60 FPS plus
+//       input events until killed; prints "written N" every 100 ms.
+//   storage-bench recover FILE.h5
+//       SessionRecovery on FILE, prints the report as JSON.
+import Foundation
+import HDF5Store
+import Logging
+import RecorderCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Rings {
+    let doorbell = Doorbell()
+    let control = SessionControl()
+    let statistics = SessionStatistics()
+    let frames: FrameChannel
+    let events: SPSCRing<InputEvent>
+    let devices: BoundedMailbox<InputDeviceInfo>
+    let samples: BoundedMailbox<StateSample>
+    let windows: BoundedMailbox<WindowSnapshot>
+    let notes: BoundedMailbox<SessionNote>
+
+    init(slots: Int) {
+        frames = FrameChannel(slotCount: slots, doorbell: doorbell)
+        events = SPSCRing(capacity: 1 << 14, doorbell: doorbell)
+        devices = BoundedMailbox(capacity: 64, doorbell: doorbell)
+        samples = BoundedMailbox(capacity: 256, doorbell: doorbell)
+        windows = BoundedMailbox(capacity: 64, doorbell: doorbell)
+        notes = BoundedMailbox(capacity: 256, doorbell: doorbell)
+    }
+
+    func writer(_ configuration: WriterConfiguration, logger: Logger) -> SessionWriter {
+        SessionWriter(configuration: configuration, control: control, statistics: statistics, frames: frames,
+                      events: events, devices: devices, samples: samples, windows: windows, notes: notes, logger: logger)
+    }
+}
+
+func configuration(path: String, width: Int, height: Int, codec: SessionOptions.Codec, interval: Int, policy: ReferencePolicy) -> WriterConfiguration {
+    let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval)
+    let now = MonotonicClock.now()
+    return WriterConfiguration(
+        path: path, options: options,
+        geometry: FrameGeometry(width: width, height: height, usesSharedMemory: true, target: "screen"),
+        stateFields: [StateField(name: "cursor_x", kind: .int32), StateField(name: "cursor_y", kind: .int32)],
+        stateAttributes: [:], inputAttributes: [:], rootAttributes: ["recorder_version": "storage-bench"],
+        sessionStartNs: now, monoToUTCNs: MonotonicClock.monotonicToUTCOffset(), referencePolicy: policy)
+}
+
+/// Starts the writer on its own thread; returns once it reported ready.
+func startWriter(_ writer: SessionWriter, cpu: Atomic64Box) throws -> NamedThread {
+    let startup = StartupBarrier(workers: [SessionWriter.threadName])
+    let thread = try NamedThread.spawn(name: SessionWriter.threadName) {
+        let before = MonotonicClock.threadCPUTime()
+        writer.run(startup: startup)
+        cpu.set(MonotonicClock.threadCPUTime() - before)
+    }
+    guard startup.wait(timeoutNanoseconds: 10_000_000_000) == .ready else {
+        fatalError("writer did not start: \(String(describing: writer.result))")
+    }
+    return thread
+}
+
+/// A value written by one thread and read after `join` by another.
+final class Atomic64Box: @unchecked Sendable {
+    // @unchecked Sendable: set once by the writer thread before it finishes; read after join.
+    private var value: Int64 = 0
+    func set(_ v: Int64) { value = v }
+    func get() -> Int64 { value }
+}
+
+func bench(arguments: [String]) throws {
+    let framesPath = arguments[0]
+    let width = Int(arguments[1])!, height = Int(arguments[2])!
+    let outDirectory = arguments[3]
+    let repeats = arguments.count > 4 ? Int(arguments[4])! : 1
+    let data = try Data(contentsOf: URL(fileURLWithPath: framesPath), options: .alwaysMapped)
+    let frameBytes = width * height * 4
+    let count = data.count / frameBytes
+    try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+    var logger = Logger(label: "bench")
+    logger.logLevel = .warning
+    print("frames \(count) x \(repeats), \(width)x\(height); raw RGB \(width * height * 3 / 1_000_000) MB/frame")
+    print("codec interval policy        ratio  out_MB/s@60fps  in_MB/s  writer_ms/frame(cpu)  p50_ms  p99_ms  keyframes  file")
+    let runs: [(SessionOptions.Codec, Int, ReferencePolicy)] = [
+        (.zstd, 1, .previousFrame), (.lz4, 1, .previousFrame), (.none, 1, .previousFrame),
+        (.zstd, 10, .previousFrame), (.zstd, 30, .previousFrame), (.zstd, 60, .previousFrame), (.zstd, 120, .previousFrame),
+        (.zstd, 10, .lastKeyframe), (.zstd, 30, .lastKeyframe), (.zstd, 60, .lastKeyframe),
+        (.lz4, 30, .previousFrame), (.lz4, 60, .previousFrame), (.none, 60, .previousFrame),
+    ]
+    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        for (codec, interval, policy) in runs {
+            let path = "\(outDirectory)/bench-\(codec.rawValue)-k\(interval)-\(policy.rawValue).h5"
+            unlink(path)
+            let rings = Rings(slots: 8)
+            let writer = rings.writer(configuration(path: path, width: width, height: height, codec: codec, interval: interval, policy: policy), logger: logger)
+            let cpu = Atomic64Box()
+            let thread = try startWriter(writer, cpu: cpu)
+            var free = Array((0..<8).map(Int32.init).reversed())
+            let start = MonotonicClock.now()
+            for n in 0..<(count * repeats) {
+                while free.isEmpty {
+                    if let slot = rings.frames.released.pop(timeoutNanoseconds: 1_000_000_000) { free.append(slot) }
+                }
+                let slot = free.removeLast()
+                let frame = CapturedFrame(
+                    pixels: raw.baseAddress! + (n % count) * frameBytes, slot: slot, width: Int32(width), height: Int32(height),
+                    bytesPerLine: Int32(width * 4), tick: Int64(n), timestampNs: start + Int64(n) * 16_666_667,
+                    cursorX: 10, cursorY: 20, originX: 0, originY: 0, flags: 0)
+                while !rings.frames.filled.tryPush(frame) { usleep(100) }
+            }
+            writer.producersFinished()
+            thread.join(timeoutNanoseconds: 60_000_000_000)
+            let wall = MonotonicClock.now() - start
+            guard let result = writer.result else { fatalError("no result") }
+            let frames = Double(result.framesWritten)
+            let ratio = Double(result.rawFrameBytes) / Double(max(1, result.storedFrameBytes))
+            let outRate = Double(result.storedFrameBytes) / frames * 60 / 1e6
+            let inRate = Double(result.rawFrameBytes) / (Double(wall) / 1e9) / 1e6
+            let cpuPerFrame = Double(cpu.get()) / frames / 1e6
+            print(String(format: "%-5@ %8d %-13@ %6.1f %15.1f %8.0f %21.2f %7.2f %7.2f %10lld  %@",
+                         codec.rawValue, interval, policy.rawValue, ratio, outRate, inRate, cpuPerFrame,
+                         Double(result.frameWriteP50Ns) / 1e6, Double(result.frameWriteP99Ns) / 1e6,
+                         result.keyframesWritten, (path as NSString).lastPathComponent))
+        }
+    }
+}
+
+/// One unbuffered line on stdout (the parent reads progress while we run).
+func report(_ line: String) {
+    let text = line + "\n"
+    text.utf8CString.withUnsafeBufferPointer { _ = Glibc.write(1, $0.baseAddress, $0.count - 1) }
+}
+
+/// The crash test's writer: synthetic frames at 60 FPS until SIGKILL.
+func crashWriter(arguments: [String]) throws {
+    let path = arguments[0]
+    let width = arguments.count > 2 ? Int(arguments[1])! : 160
+    let height = arguments.count > 2 ? Int(arguments[2])! : 120
+    let interval = arguments.count > 3 ? Int(arguments[3])! : 30
+    var logger = Logger(label: "crash-writer")
+    logger.logLevel = .warning
+    let rings = Rings(slots: 8)
+    let writer = rings.writer(configuration(path: path, width: width, height: height, codec: .zstd, interval: interval, policy: .previousFrame), logger: logger)
+    let cpu = Atomic64Box()
+    _ = try startWriter(writer, cpu: cpu)
+    let stride = width * 4 + 64
+    let slots = (0..<8).map { _ in UnsafeMutableRawPointer.allocate(byteCount: stride * height, alignment: 64) }
+    var free = Array((0..<8).map(Int32.init).reversed())
+    let start = MonotonicClock.now()
+    var lastReport = start
+    report("started")
+    for n in 0... {
+        MonotonicClock.sleep(until: start + Int64(n) * 16_666_667)
+        while let slot = rings.frames.released.tryPop() { free.append(slot) }
+        if let slot = free.popLast() {
+            SyntheticPattern.fill(slots[Int(slot)], width: width, height: height, stride: stride, index: n)
+            rings.frames.filled.tryPush(CapturedFrame(
+                pixels: UnsafeRawPointer(slots[Int(slot)]), slot: slot, width: Int32(width), height: Int32(height),
+                bytesPerLine: Int32(stride), tick: Int64(n), timestampNs: start + Int64(n) * 16_666_667,
+                cursorX: Int32(n), cursorY: Int32(-n), originX: 0, originY: 0, flags: 0))
+        }
+        rings.events.tryPush(InputEvent(tNs: start + Int64(n) * 16_666_667, device: 0, type: 2, code: 0, value: Int32(n)))
+        let now = MonotonicClock.now()
+        if now - lastReport >= 100_000_000 {
+            lastReport = now
+            report("written \(rings.statistics.framesWritten.load(ordering: .relaxed)) events \(rings.statistics.inputEventsWritten.load(ordering: .relaxed))")
+        }
+    }
+}
+
+/// The synthetic frame pattern, mirrored by the Python check: a fixed background and a moving square.
+enum SyntheticPattern {
+    static func fill(_ base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int, index: Int) {
+        let x0 = (index * 5) % max(1, width - 32), y0 = (index * 3) % max(1, height - 32)
+        for y in 0..<height {
+            let row = (base + y * stride).assumingMemoryBound(to: UInt8.self)
+            for x in 0..<width {
+                let p = row + 4 * x
+                if x >= x0 && x < x0 + 32 && y >= y0 && y < y0 + 32 {
+                    p[0] = UInt8(index & 255); p[1] = UInt8(255 - (index & 255)); p[2] = UInt8((index * 7) & 255)
+                } else {
+                    p[0] = UInt8((x * 7 + y * 13) & 255); p[1] = UInt8((x ^ y) & 255); p[2] = UInt8(((x + y) / 4) & 255)
+                }
+                p[3] = 0xEE
+            }
+        }
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "bench": try bench(arguments: Array(arguments.dropFirst()))
+case "crash-writer": try crashWriter(arguments: Array(arguments.dropFirst()))
+case "recover":
+    let report = try SessionRecovery.recover(path: arguments[1])
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(report), as: UTF8.self))
+default:
+    FileHandle.standardError.write(Data("usage: storage-bench bench FRAMES.bgrx W H OUTDIR [REPEAT] | crash-writer PATH [W H [K]]\n".utf8))
+    exit(2)
+}

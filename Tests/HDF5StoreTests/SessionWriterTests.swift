@@ -1,0 +1,272 @@
+import Foundation
+import HDF5Store
+import RecorderCore
+import Testing
+import TestSupport
+
+/// The writer end to end: frames, tables and attributes written by `SessionWriter` and read back with h5py.
+@Suite(.serialized)
+struct SessionWriterTests {
+    struct FrameCase: CustomTestStringConvertible, Sendable {
+        var codec: SessionOptions.Codec
+        var interval: Int
+        var policy: ReferencePolicy
+        var testDescription: String { "\(codec.rawValue) k=\(interval) \(policy.rawValue)" }
+    }
+
+    static let frameCases: [FrameCase] = [
+        FrameCase(codec: .zstd, interval: 1, policy: .lastKeyframe),
+        FrameCase(codec: .zstd, interval: 8, policy: .lastKeyframe),
+        FrameCase(codec: .zstd, interval: 8, policy: .previousFrame),
+        FrameCase(codec: .lz4, interval: 1, policy: .previousFrame),
+        FrameCase(codec: .lz4, interval: 8, policy: .lastKeyframe),
+        FrameCase(codec: .none, interval: 1, policy: .lastKeyframe),
+        FrameCase(codec: .none, interval: 6, policy: .previousFrame),
+    ]
+
+    @Test("every frame comes back byte-exact through h5py + hdf5plugin", arguments: frameCases)
+    func framesRoundTrip(_ c: FrameCase) throws {
+        let directory = try TestPaths.temporaryDirectory("frames")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("s.h5").path
+        // 101 wide: not a multiple of the kernel's 16 pixels, so the tail path runs too.
+        let width = 101, height = 37, count = 40
+        let harness = WriterHarness(configuration: WriterHarness.configuration(
+            path: path, width: width, height: height, codec: c.codec, interval: c.interval, policy: c.policy))
+        #expect(try harness.start() == .ready)
+        var source = ScreenLikeFrames(width: width, height: height, seed: 42)
+        for i in 0..<count {
+            let rgb = source.next(index: i)
+            harness.push { slot in
+                ScreenLikeFrames.paint(rgb, into: slot, width: width, height: height, stride: harness.stride)
+                return rgb
+            }
+        }
+        let result = try #require(harness.finish())
+        #expect(result.framesWritten == Int64(count))
+        #expect(result.cleanShutdown)
+        #expect(result.endReason == .stopped)
+        let expectedPath = directory.appendingPathComponent("expected.rgb").path
+        try harness.saveExpected(to: expectedPath)
+
+        let run = try runPython(PythonChecks.frames, arguments: [path, expectedPath, "\(width)", "\(height)", "\(harness.startNs)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = parseJSON(run.stdout)
+        #expect(out["frames"] as? Int == count)
+        #expect((out["bad"] as? [Int]) == [], "frames that differ: \(out["bad"] ?? "?")")
+        #expect((out["bad_refs"] as? [Int]) == [])
+        #expect(out["per_frame_ok"] as? Bool == true)
+        #expect((out["chunks"] as? [Int]) == [1, height, width, 3])
+        #expect(out["dtype"] as? String == "uint8")
+        let filters = out["filters"] as? [Int]
+        switch c.codec {
+        case .zstd: #expect(filters == [32015])
+        case .lz4: #expect(filters == [32004])
+        case .none: #expect(filters == [])
+        }
+        let references = out["references"] as? [Int] ?? []
+        let keyframes = out["keyframes"] as? Int ?? 0
+        if c.interval == 1 {
+            #expect(keyframes == count)
+        } else {
+            #expect((out["residuals"] as? Int ?? 0) > 0)
+            // A whole frame at least every `interval` frames.
+            var sinceKey = 0
+            for r in references {
+                sinceKey = r == -1 ? 0 : sinceKey + 1
+                #expect(sinceKey < c.interval)
+            }
+            for (i, r) in references.enumerated() where r >= 0 {
+                if c.policy == .previousFrame { #expect(r == i - 1) } else { #expect(references[r] == -1) }
+            }
+            // The scene cut at frame 23 does not pay as a residual: stored whole (codecs that compress).
+            if c.codec != .none { #expect(references[23] == -1) }
+            // Frame 5 repeats frame 4: against the previous frame its residual is the cached all-zero chunk.
+            let sizes = out["chunk_sizes"] as? [Int] ?? []
+            if c.policy == .previousFrame && c.codec != .none && sizes.count > 5 {
+                #expect(sizes[5] < 100, "all-zero residual chunk of \(sizes[5]) bytes")
+                #expect(sizes[5] < sizes[4])
+            }
+        }
+        #expect(result.keyframesWritten == Int64(keyframes))
+        #expect(out["end_reason"] as? String == "stopped")
+        #expect(out["clean_shutdown"] as? Int == 1)
+        #expect(harness.statistics.framesWritten.load(ordering: .relaxed) == Int64(count))
+        #expect(harness.statistics.storedFrameBytes.load(ordering: .relaxed) == result.storedFrameBytes)
+
+        if c.codec == .lz4 {
+            // Debian's hdf5-filter-plugin (LZ4) decodes our chunks too.
+            let dump = try runTool("/usr/bin/h5dump", ["-d", "/video/frames", "-s", "0,0,0,0", "-c", "1,1,2,3", path],
+                                   environment: ["HDF5_PLUGIN_PATH": "/usr/lib/x86_64-linux-gnu/hdf5/serial/plugins"])
+            #expect(dump.status == 0, "\(dump.stderr)")
+            let first = try Data(contentsOf: URL(fileURLWithPath: expectedPath)).prefix(6).map(String.init)
+            #expect(dump.stdout.replacingOccurrences(of: " ", with: "").contains(first[0..<3].joined(separator: ",")))
+        }
+    }
+
+    @Test("events, devices, samples, windows, notes and attributes are stored row-exact")
+    func tablesRoundTrip() throws {
+        let directory = try TestPaths.temporaryDirectory("tables")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.h5").path
+        let fields = [StateField(name: "cursor_x", kind: .int32), StateField(name: "cursor_y", kind: .int32),
+                      StateField(name: "hp", kind: .float64), StateField(name: "level", kind: .int64),
+                      StateField(name: "flag", kind: .uint8)]
+        let harness = WriterHarness(configuration: WriterHarness.configuration(
+            path: path, width: 64, height: 48, stateFields: fields,
+            meta: [.init(key: "player", value: "ada"), .init(key: "map", value: "Temperate ✓")]))
+        #expect(try harness.start() == .ready)
+        let start = harness.startNs
+        harness.devices.trySend(InputDeviceInfo(
+            id: 1, name: "Test Keyboard", path: "replay:/x/kbd.evemu", bus: 3, vendor: 0x046d, product: 0xc31c, version: 0x110,
+            phys: "usb-1", uniq: "", kind: "keyboard", capabilities: [1: [30, 31, 1], 0: [0]], keysHeldAtStart: [42],
+            firstSeenNs: start + 5))
+        var source = ScreenLikeFrames(width: 64, height: 48, seed: 7)
+        var sent = 0
+        for i in 0..<12 {
+            let rgb = source.next(index: i)
+            harness.push { slot in
+                ScreenLikeFrames.paint(rgb, into: slot, width: 64, height: 48, stride: harness.stride)
+                return rgb
+            }
+            // Thousands of events interleaved with frames, pushed the way the input thread does.
+            while sent < (i + 1) * 5000 / 12 {
+                let k = sent
+                let event = InputEvent(tNs: start + Int64(k) * 1000, device: UInt16(k % 3), type: UInt16(k % 4),
+                                       code: UInt16(k % 500), value: Int32(k * 7 - 1000), flags: UInt16(k % 2))
+                if harness.events.tryPush(event) { sent += 1 } else { usleep(100) }
+            }
+        }
+        while sent < 5000 {
+            let k = sent
+            if harness.events.tryPush(InputEvent(tNs: start + Int64(k) * 1000, device: UInt16(k % 3), type: UInt16(k % 4),
+                                                 code: UInt16(k % 500), value: Int32(k * 7 - 1000), flags: UInt16(k % 2))) {
+                sent += 1
+            }
+        }
+        for j in 0..<20 {
+            harness.samples.trySend(StateSample(tNs: start + Int64(j) * 200_000_000,
+                                                values: [Double(j * 3), Double(-j), Double(j) / 8, Double(j) * 1_000_000_007, Double(j % 2)]))
+        }
+        harness.windows.trySend(WindowSnapshot(tNs: start + 9, windowID: 0x4200007, title: "OpenTTD — game", wmClass: "openttd",
+                                               pid: 4242, x: 0, y: 0, width: 1920, height: 1080))
+        harness.notes.trySend(SessionNote(tNs: start + 11, source: "capture", kind: "target-lost", message: "window went away"))
+        harness.control.requestStop(.duration)
+        let result = try #require(harness.finish())
+        #expect(result.inputEventsWritten == 5000)
+        #expect(result.stateSamplesWritten == 20)
+        #expect(result.endReason == .duration)
+
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+
+        let run = try runPython(PythonChecks.tables, arguments: [path, "\(start)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = parseJSON(run.stdout)
+        #expect(out["events_ok"] as? Bool == true)
+        #expect(out["samples_ok"] as? Bool == true)
+        let devices = out["devices"] as? [[Any]] ?? []
+        #expect(devices.count == 1)
+        #expect(devices.first?[1] as? String == "Test Keyboard")
+        #expect(devices.first?[2] as? String == "replay:/x/kbd.evemu")
+        #expect(devices.first?[3] as? Int == 0x046d)
+        #expect(devices.first?[4] as? String == "keyboard")
+        #expect(devices.first?[5] as? Int == Int(start + 5))
+        #expect((out["capabilities"] as? [[Int]]) == [[1, 0, 0], [1, 1, 1], [1, 1, 30], [1, 1, 31]])
+        #expect((out["keys"] as? [[Int]]) == [[1, 42]])
+        let windows = out["windows"] as? [[Any]] ?? []
+        #expect(windows.first?[2] as? String == "OpenTTD — game")
+        #expect(windows.first?[1] as? Int == 0x4200007)
+        let notes = out["notes"] as? [[String]] ?? []
+        #expect(notes.contains(["capture", "target-lost", "window went away"]))
+        let root = out["root"] as? [String: Any] ?? [:]
+        #expect(root["format"] as? String == "recorder-session")
+        #expect(root["format_version"] as? Int == 1)
+        #expect(root["end_reason"] as? String == "duration")
+        #expect(root["clean_shutdown"] as? Int == 1)
+        #expect(root["mono_to_utc_ns"] as? Int == 1_700_000_000_000_000_000)
+        #expect(root["session_start_ns"] as? Int == 1_000_000_000)
+        #expect(root["started_at_utc"] as? String == "2023-11-14T22:13:21.000Z")
+        #expect(root["recorder_version"] as? String == "test-1.0")
+        #expect(root["options_json"] as? String == "{\"fps\":60}")
+        let video = out["video"] as? [String: Any] ?? [:]
+        #expect(video["width"] as? Int == 64)
+        #expect(video["codec"] as? String == "zstd")
+        #expect(video["pixel_format"] as? String == "RGB")
+        #expect(video["target"] as? String == "screen")
+        #expect((out["input"] as? [String: Any])?["sources"] as? String == "[\"replay:test\"]")
+        #expect((out["state"] as? [String: Any])?["rate_hz"] as? Double == 5)
+        #expect((out["state"] as? [String: Any])?["probe_config"] as? String == "[[probe]]")
+        #expect((out["meta"] as? [String: String]) == ["player": "ada", "map": "Temperate ✓"])
+        let summary = out["summary"] as? [String: Int] ?? [:]
+        #expect(summary["frames"] == 12)
+        #expect(summary["input_events"] == 5000)
+
+        let inspected = try SessionInspector.inspect(path: path)
+        #expect(inspected.frames == 12)
+        #expect(inspected.inputEvents == 5000)
+        #expect(inspected.stateSamples == 20)
+        #expect(inspected.stateFields == ["t_ns", "cursor_x", "cursor_y", "hp", "level", "flag"])
+        #expect(inspected.devices == ["Test Keyboard"])
+        #expect(inspected.endReason == "duration")
+        #expect(inspected.cleanShutdown)
+        #expect(inspected.meta == ["player": "ada", "map": "Temperate ✓"])
+        #expect(inspected.compressionRatio > 1)
+
+        // Recovering a sealed file changes nothing.
+        let report = try SessionRecovery.recover(path: path)
+        #expect(report.wasClean)
+        #expect(try SessionInspector.inspect(path: path).endReason == "duration")
+    }
+
+    @Test("an existing file is never replaced: start-up fails and the file is untouched")
+    func existingFileIsKept() throws {
+        let directory = try TestPaths.temporaryDirectory("exists")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("taken.h5").path
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: path))
+        let harness = WriterHarness(configuration: WriterHarness.configuration(path: path, width: 32, height: 16))
+        let outcome = try harness.start()
+        guard case .failed(let worker, let message) = outcome else {
+            Issue.record("start-up should fail, got \(outcome)")
+            return
+        }
+        #expect(worker == SessionWriter.threadName)
+        #expect(message.contains("already exists"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("precious".utf8))
+        #expect(harness.finish()?.error != nil)
+    }
+
+    @Test("a SWMR reader opens the file and reads flushed frames while the writer runs")
+    func swmrReaderWhileWriting() throws {
+        let directory = try TestPaths.temporaryDirectory("swmr")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("live.h5").path
+        let harness = WriterHarness(configuration: WriterHarness.configuration(path: path, width: 80, height: 60))
+        #expect(try harness.start() == .ready)
+        var source = ScreenLikeFrames(width: 80, height: 60, seed: 3)
+        var firstSum = 0
+        for i in 0..<30 {
+            let rgb = source.next(index: i)
+            if i == 0 { firstSum = rgb.reduce(0) { $0 + Int($1) } }
+            harness.push { slot in
+                ScreenLikeFrames.paint(rgb, into: slot, width: 80, height: 60, stride: harness.stride)
+                return rgb
+            }
+        }
+        // The writer flushes about once a second.
+        Thread.sleep(forTimeInterval: 1.6)
+        let run = try runPython(PythonChecks.swmrReader, arguments: [path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = parseJSON(run.stdout)
+        #expect(out["frames"] as? Int == 30)
+        #expect(out["first_sum"] as? Int == firstSum)
+        #expect(out["end_reason"] as? String == "")
+        let live = try SessionInspector.inspect(path: path)
+        #expect(live.live)
+        let result = try #require(harness.finish())
+        #expect(result.cleanShutdown)
+        #expect(try SessionInspector.inspect(path: path).frames == 30)
+    }
+}
