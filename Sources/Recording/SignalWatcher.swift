@@ -26,12 +26,12 @@ public final class SignalWatcher: Sendable {
 
     /// Starts the watcher; `handler` runs on the watcher thread for each signal received.
     public func start(_ handler: @escaping @Sendable (Int32) -> Void) throws(RecorderError) {
-        let spawned = try NamedThread.spawn(name: "rec-signals") { [stopFlag] in
+        let spawned = try NamedThread.spawn(name: "rec-signals") { [self] in
             var set = sigset_t()
             sigemptyset(&set)
             for signal in SignalWatcher.watchedSignals { sigaddset(&set, signal) }
             var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
-            while !stopFlag.load(ordering: .acquiring) {
+            while !self.stopFlag.load(ordering: .acquiring) {
                 let signal = sigtimedwait(&set, nil, &timeout)
                 if signal > 0 { handler(signal) }
             }
