@@ -93,6 +93,7 @@ public func sessionCheck(_ command: String, _ file: String, _ extra: [String] = 
 /// A helper script did not produce what the test needs.
 public struct CheckFailure: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 

@@ -1,0 +1,23 @@
+import Foundation
+import HDF5Store
+
+extension SessionSummary {
+    /// What `recorder inspect` prints for a person: one fact per line.
+    var humanDescription: String {
+        var lines = [
+            "file: \(path) (\(String(format: "%.1f", Double(fileBytes) / 1e6)) MB, format \(format) v\(formatVersion), recorder \(recorderVersion))",
+            "started: \(startedAtUTC), \(String(format: "%.2f", durationSeconds)) s",
+            "ended: " + (live ? "still recording (or killed: run `recorder recover`)" : endReason + (endDetail.isEmpty ? "" : " (\(endDetail))"))
+                + (cleanShutdown ? ", sealed cleanly" : ", not sealed cleanly"),
+            "video: \(width)x\(height) @ \(fps) fps, target \(target), codec \(codec) level \(compressionLevel), keyframe interval \(keyframeInterval) (\(referencePolicy))",
+            "frames: \(frames) (\(keyframes) whole), \(droppedTicks) dropped ticks, compression \(String(format: "%.1f", compressionRatio))x (\(String(format: "%.1f", Double(rawFrameBytes) / 1e6)) MB raw -> \(String(format: "%.1f", Double(storedFrameBytes) / 1e6)) MB)",
+            "input: \(inputEvents) events from \(devices.count) devices" + (devices.isEmpty ? "" : ": " + devices.joined(separator: ", ")),
+            "state: \(stateSamples) samples of \(stateFields.joined(separator: ", ")); \(windowChanges) focused-window changes",
+            "notes: \(notes)",
+        ]
+        if !meta.isEmpty {
+            lines.append("meta: " + meta.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
