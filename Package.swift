@@ -38,7 +38,9 @@ let package = Package(
         .target(
             name: "CX11Shim",
             dependencies: ["CX11", "CEvdev", "CHDF5", "CZstd", "CLZ4", "CPNG"],
-            cSettings: [.unsafeFlags(["-O2"])]
+            cSettings: [.unsafeFlags(["-O2"])],
+            // pkg-config's x11 names only libX11; the extensions the shims call need their own libraries.
+            linkerSettings: [.linkedLibrary("Xext"), .linkedLibrary("Xfixes"), .linkedLibrary("Xrandr")]
         ),
         .target(
             name: "RecorderCore",
