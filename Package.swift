@@ -48,7 +48,11 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .target(name: "Capture", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(
+            name: "Capture",
+            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
         .target(name: "InputMonitor", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
         .target(
             name: "StateExtractor",
