@@ -1,3 +1,4 @@
+import CX11
 import CX11Shim
 import RecorderCore
 
