@@ -75,6 +75,11 @@ let package = Package(
             dependencies: ["Recording", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
+        .executableTarget(
+            name: "capture-bench",
+            dependencies: ["Capture", "RecorderCore", "CX11Shim"],
+            swiftSettings: strictSwift
+        ),
         .target(name: "TestSupport", dependencies: ["RecorderCore"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),

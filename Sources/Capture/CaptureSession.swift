@@ -158,7 +158,7 @@ final class CaptureSession {
             freeSlots.append(slot)
             statistics.framesDropped.bump()
         }
-        configuration.timings?.record(wakeLatenessNs: wakeLateness, grabNs: grabEnd - grabStart)
+        configuration.timings?.record(wakeLatenessNs: wakeLateness, grabNs: grabEnd - grabStart, imageNs: grabEnd - timestamp)
     }
 
     /// Where this frame's rectangle is and where the pointer is, from one XQueryPointer round trip.
@@ -232,7 +232,8 @@ extension CaptureSession {
             switch event.type {
             case ConfigureNotify:
                 let configure = event.xconfigure
-                if configure.window == connection.root {
+                // A root ConfigureNotify anyone may send is no proof the screen changed; only the server's counts.
+                if configure.window == connection.root, configure.send_event == 0 {
                     screenResized(width: Int(configure.width), height: Int(configure.height))
                 } else if configure.window == tracked?.window {
                     tracked?.width = Int(configure.width)

@@ -8,6 +8,7 @@ public final class CaptureTimings: @unchecked Sendable {
     // readers only read entries below an acquired `count`.
     private let wakeLateness: UnsafeMutablePointer<Int64>
     private let grabDuration: UnsafeMutablePointer<Int64>
+    private let imageDuration: UnsafeMutablePointer<Int64>
     private let recorded = Atomic<Int>(0)
     public let capacity: Int
 
@@ -15,27 +16,32 @@ public final class CaptureTimings: @unchecked Sendable {
         self.capacity = capacity
         wakeLateness = .allocate(capacity: capacity)
         grabDuration = .allocate(capacity: capacity)
+        imageDuration = .allocate(capacity: capacity)
     }
 
     deinit {
         wakeLateness.deallocate()
         grabDuration.deallocate()
+        imageDuration.deallocate()
     }
 
     /// Entries recorded so far.
     public var count: Int { recorded.load(ordering: .acquiring) }
 
     /// Appends one frame's figures (capture thread only); ignored once full.
-    func record(wakeLatenessNs: Int64, grabNs: Int64) {
+    func record(wakeLatenessNs: Int64, grabNs: Int64, imageNs: Int64) {
         let i = recorded.load(ordering: .relaxed)
         guard i < capacity else { return }
         wakeLateness[i] = wakeLatenessNs
         grabDuration[i] = grabNs
+        imageDuration[i] = imageNs
         recorded.store(i + 1, ordering: .releasing)
     }
 
     /// Nanoseconds between each deadline and the moment the thread woke for it.
     public var wakeLatenessNs: [Int64] { Array(UnsafeBufferPointer(start: wakeLateness, count: count)) }
-    /// Nanoseconds each grab took (pointer query plus image).
+    /// Nanoseconds each frame's X work took: the pointer query plus the image.
     public var grabDurationNs: [Int64] { Array(UnsafeBufferPointer(start: grabDuration, count: count)) }
+    /// Nanoseconds of the image request alone (XShmGetImage, or XGetImage plus copy).
+    public var imageDurationNs: [Int64] { Array(UnsafeBufferPointer(start: imageDuration, count: count)) }
 }
