@@ -134,6 +134,18 @@ struct CaptureTests {
             #expect(harness.stop())
         }
 
+        @Test func stopCutsALongFrameWaitShort() throws {
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 1, region: nil, window: nil))
+            #expect(harness.start() == .ready)
+            var frames = 0
+            harness.consume(seconds: 0.3) { _ in frames += 1 }
+            #expect(frames == 1, "tick 0 is grabbed at once, tick 1 only after a second")
+            let asked = MonotonicClock.now()
+            #expect(harness.stop())
+            // The next deadline is 0.7 s away; the stop must not wait for it.
+            #expect(MonotonicClock.now() - asked < 500_000_000)
+        }
+
         @Test func startupFailuresAreClear() throws {
             let outside = try CaptureHarness(CaptureConfiguration(
                 display: xvfb.name, fps: 60, region: SessionOptions.Region(x: 0, y: 0, width: 9999, height: 10), window: nil))
