@@ -197,11 +197,21 @@ final class CaptureSession {
             // The root cannot vanish: a failed pointer query only loses the cursor.
             if failed { return Placement(rect: rect, content: content, cursorX: 0, cursorY: 0, flags: CapturedFrame.Flags.cursorUnknown) }
         case .window:
-            guard let window = tracked, !failed, sameScreen else {
+            guard let window = tracked, let id = window.window, !failed else {
                 if failed { windowVanished(reason: "it no longer exists") }
                 return nil
             }
-            rect = PixelRect(x: Int(rootX - windowX), y: Int(rootY - windowY), width: target.width, height: target.height)
+            var originX = rootX - windowX
+            var originY = rootY - windowY
+            if !sameScreen {
+                // The pointer is on another screen, so the query said nothing about the window: ask directly.
+                var child: Window = 0
+                guard XTranslateCoordinates(connection.display, id, connection.root, 0, 0, &originX, &originY, &child) != 0 else {
+                    if !connection.isLost { windowVanished(reason: "it no longer exists") }
+                    return nil
+                }
+            }
+            rect = PixelRect(x: Int(originX), y: Int(originY), width: target.width, height: target.height)
             content = PixelRect(x: rect.x, y: rect.y, width: window.width, height: window.height)
         }
         let cursorFlags = sameScreen ? 0 : CapturedFrame.Flags.cursorUnknown
