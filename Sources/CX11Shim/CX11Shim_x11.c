@@ -127,6 +127,10 @@ int CX11Shim_last_error(Display *display, unsigned char *error_code, unsigned ch
 }
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <errno.h>
 
 int CX11Shim_visual_class(const Visual *visual) { return visual->class; }
 int CX11Shim_ImageByteOrder(Display *display) { return ImageByteOrder(display); }
@@ -137,4 +141,9 @@ void CX11Shim_destroy_image_header(XImage *image) {
     image->data = NULL;
     image->obdata = NULL;
     XDestroyImage(image);
+}
+
+int CX11Shim_set_thread_nice(int nice_value) {
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    return setpriority(PRIO_PROCESS, (id_t)tid, nice_value) == 0 ? 0 : errno;
 }

@@ -10,6 +10,8 @@ import Glibc
 /// shared-memory slots, and absolute-deadline pacing that skips (never bursts) after an overrun.
 public final class CaptureWorker: Sendable {
     public static let threadName = "rec-capture"
+    /// The capture thread's nice value when the process may raise it.
+    static let threadNice: Int32 = -10
 
     private let configuration: CaptureConfiguration
     private let control: SessionControl
@@ -39,6 +41,10 @@ public final class CaptureWorker: Sendable {
         let logger = Logger(label: "capture")
         // Absolute sleeps otherwise wake up to 50 µs late (the default timer slack).
         _ = CX11Shim_set_timer_slack_ns(1)
+        // A higher weight lets the scheduler preempt busy threads sooner when a deadline wakes us;
+        // without CAP_SYS_NICE this fails and the thread keeps the default.
+        let niceResult = CX11Shim_set_thread_nice(Self.threadNice)
+        if niceResult != 0 { logger.debug("capture thread keeps nice 0 (setpriority: errno \(niceResult))") }
         let session: CaptureSession
         do {
             session = try prepare(logger: logger)

@@ -111,9 +111,23 @@ func bareShmLoop(display name: String?, iterations: Int, segments segmentCount: 
     return durations
 }
 
+/// The floor of wake-up error: clock_nanosleep(TIMER_ABSTIME) on the fps grid with nothing else to do.
+func bareSleepLoop(iterations: Int, fps: Int) -> [Int64] {
+    var lateness: [Int64] = []
+    lateness.reserveCapacity(iterations)
+    let start = MonotonicClock.now() + 1_000_000
+    for tick in 0..<iterations {
+        let deadline = start + Int64(tick) * 1_000_000_000 / Int64(fps)
+        MonotonicClock.sleep(until: deadline)
+        lateness.append(MonotonicClock.now() - deadline)
+    }
+    return lateness
+}
+
 let options = parseOptions()
 _ = CX11Shim_set_timer_slack_ns(1)
 let bareIterations = 600
+let bareSleep = bareSleepLoop(iterations: Int(options.seconds * Double(options.fps)), fps: options.fps)
 guard let bare = bareShmLoop(display: options.display, iterations: bareIterations, segments: 1, pacedFPS: nil),
       let barePaced = bareShmLoop(display: options.display, iterations: bareIterations, segments: 8, pacedFPS: options.fps) else {
     print("capture-bench: cannot open display \(options.display ?? "$DISPLAY") or use MIT-SHM")
@@ -167,5 +181,6 @@ func ratio(_ values: [Int64], _ reference: [Int64]) -> String {
     return String(format: "%.2fx", value)
 }
 print("  p50 vs paced bare loop: image \(ratio(timings.imageDurationNs, barePaced)), with pointer query \(ratio(timings.grabDurationNs, barePaced)); vs back-to-back: \(ratio(timings.grabDurationNs, bare))")
+print("  bare clock_nanosleep wake-up error (same grid): \(summary(bareSleep))")
 print("  capture thread wake-up error vs deadline:     \(summary(timings.wakeLatenessNs))")
 print("  frames captured \(snapshot.framesCaptured) of ~\(expectedTicks) ticks, dropped \(snapshot.framesDropped), ticks missed \(snapshot.ticksMissed), grab failures \(snapshot.grabFailures), X errors \(snapshot.xErrors)")

@@ -49,6 +49,8 @@ int CX11Shim_visual_class(const Visual *visual);
 int CX11Shim_ImageByteOrder(Display *display);
 /// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK) so absolute sleeps wake on time.
 int CX11Shim_set_timer_slack_ns(unsigned long nanoseconds);
+/// Sets the calling thread's nice value (setpriority on its tid); returns 0 or the errno (EACCES without CAP_SYS_NICE).
+int CX11Shim_set_thread_nice(int nice_value);
 /// Frees an XImage header whose pixels belong to someone else (a shared-memory slot): XDestroyImage
 /// would free(data), so data and obdata are cleared first.
 void CX11Shim_destroy_image_header(XImage *image);
