@@ -50,7 +50,11 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .target(name: "Capture", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(
+            name: "Capture",
+            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
         .target(name: "InputMonitor", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
         .target(
             name: "StateExtractor",
@@ -79,6 +83,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
+        .executableTarget(
+            name: "capture-bench",
+            dependencies: ["Capture", "RecorderCore", "CX11Shim"],
+            swiftSettings: strictSwift
+        ),
         .target(name: "TestSupport", dependencies: ["RecorderCore"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),

@@ -21,7 +21,6 @@ int CX11Shim_DisplayHeight(Display *display, int screen);
 int CX11Shim_ConnectionNumber(Display *display);
 int CX11Shim_XDestroyImage(XImage *image);
 unsigned long CX11Shim_AllPlanes(void);
-#endif
 
 /// X error handling that never ends the process.
 ///
@@ -41,3 +40,18 @@ bool CX11Shim_display_lost(Display *display);
 uint64_t CX11Shim_error_count(Display *display);
 /// The most recent protocol error on `display`; returns 0 when there was none.
 int CX11Shim_last_error(Display *display, unsigned char *error_code, unsigned char *request_code, unsigned long *resource_id);
+
+/// Capture helpers (owned by the Capture module).
+
+/// The class of `visual` (TrueColor, ...); Xlib names the field `class`, which Swift cannot reach cleanly.
+int CX11Shim_visual_class(const Visual *visual);
+/// ImageByteOrder(display): LSBFirst or MSBFirst.
+int CX11Shim_ImageByteOrder(Display *display);
+/// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK) so absolute sleeps wake on time.
+int CX11Shim_set_timer_slack_ns(unsigned long nanoseconds);
+/// Sets the calling thread's nice value (setpriority on its tid); returns 0 or the errno (EACCES without CAP_SYS_NICE).
+int CX11Shim_set_thread_nice(int nice_value);
+/// Frees an XImage header whose pixels belong to someone else (a shared-memory slot): XDestroyImage
+/// would free(data), so data and obdata are cleared first.
+void CX11Shim_destroy_image_header(XImage *image);
+#endif

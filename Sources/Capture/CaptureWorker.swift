@@ -1,0 +1,88 @@
+import CX11Shim
+import Logging
+import RecorderCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The 60 FPS screen grabber: one dedicated thread, its own X connection, a zero-copy ring of
+/// shared-memory slots, and absolute-deadline pacing that skips (never bursts) after an overrun.
+public final class CaptureWorker: Sendable {
+    public static let threadName = "rec-capture"
+    /// The capture thread's nice value when the process may raise it.
+    static let threadNice: Int32 = -10
+
+    private let configuration: CaptureConfiguration
+    private let control: SessionControl
+    private let statistics: SessionStatistics
+    private let frames: FrameChannel
+    private let notes: BoundedMailbox<SessionNote>
+    private let publishedGeometry = Mutex<FrameGeometry?>(nil)
+    /// The frame memory; kept here so the writer can still read frames after the capture thread ended.
+    private let slotPool = Mutex<SlotPool?>(nil)
+
+    public init(configuration: CaptureConfiguration, control: SessionControl, statistics: SessionStatistics,
+                frames: FrameChannel, notes: BoundedMailbox<SessionNote>) {
+        self.configuration = configuration
+        self.control = control
+        self.statistics = statistics
+        self.frames = frames
+        self.notes = notes
+    }
+
+    /// Frame shape and target, set before arriving at the barrier.
+    public var geometry: FrameGeometry? { publishedGeometry.withLock { $0 } }
+
+    /// Runs on its own NamedThread: opens its own Display, finds the target, allocates the slots,
+    /// publishes `geometry`, arrives at `startup` (or fails it with a clear message), waits for the
+    /// session start, then grabs on the fps grid until `control.shouldStop`.
+    public func run(startup: StartupBarrier) {
+        let logger = Logger(label: "capture")
+        // Absolute sleeps otherwise wake up to 50 µs late (the default timer slack).
+        _ = CX11Shim_set_timer_slack_ns(1)
+        // A higher weight lets the scheduler preempt busy threads sooner when a deadline wakes us;
+        // without CAP_SYS_NICE this fails and the thread keeps the default.
+        let niceResult = CX11Shim_set_thread_nice(Self.threadNice)
+        if niceResult != 0 { logger.debug("capture thread keeps nice 0 (setpriority: errno \(niceResult))") }
+        let session: CaptureSession
+        do {
+            session = try prepare(logger: logger)
+        } catch {
+            logger.error("capture cannot start: \(error)")
+            startup.fail(Self.threadName, message: error.description)
+            return
+        }
+        publishedGeometry.withLock { $0 = session.geometry }
+        slotPool.withLock { $0 = session.grabber.pool }
+        logger.info("capture ready: \(session.geometry.target) \(session.geometry.width)x\(session.geometry.height) at \(configuration.fps) fps, \(configuration.slotCount) slots, \(session.geometry.usesSharedMemory ? "MIT-SHM" : "XGetImage")")
+        startup.arrive(Self.threadName)
+        guard let start = control.waitForStart() else {
+            session.close()
+            return
+        }
+        session.run(start: start)
+        session.close()
+    }
+
+    /// Opens the connection, resolves the target and attaches the slots; throws the message for the barrier.
+    private func prepare(logger: Logger) throws(RecorderError) -> CaptureSession {
+        guard configuration.fps > 0 else { throw .invalidConfiguration("capture fps must be positive, got \(configuration.fps)") }
+        guard configuration.slotCount > 0, configuration.slotCount <= frames.filled.capacity else {
+            throw .invalidConfiguration("capture needs 1 to \(frames.filled.capacity) slots, got \(configuration.slotCount)")
+        }
+        let connection = try CaptureConnection(name: configuration.display)
+        do {
+            let target = try CaptureTarget.resolve(configuration: configuration, connection: connection)
+            let forbidSharedMemory = getenv("RECORDER_DISABLE_SHM").map { String(cString: $0) == "1" } ?? false
+            let grabber = try FrameGrabber(connection: connection, width: target.width, height: target.height,
+                                           slotCount: configuration.slotCount, forbidSharedMemory: forbidSharedMemory, logger: logger)
+            return CaptureSession(
+                connection: connection, grabber: grabber, target: target, configuration: configuration,
+                control: control, statistics: statistics, frames: frames, notes: notes, logger: logger)
+        } catch {
+            connection.close(lost: connection.isLost)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Capture
+import Foundation
+import RecorderCore
+
+/// Drives one CaptureWorker on its NamedThread the way the orchestrator does, with the test as the writer.
+final class CaptureHarness {
+    let control = SessionControl()
+    let statistics = SessionStatistics()
+    let notes = BoundedMailbox<SessionNote>(capacity: 256)
+    let channel: FrameChannel
+    let worker: CaptureWorker
+    let barrier = StartupBarrier(workers: [CaptureWorker.threadName])
+    let thread: NamedThread
+    private(set) var startNs: Int64 = 0
+    let fps: Int
+
+    init(_ configuration: CaptureConfiguration) throws {
+        fps = configuration.fps
+        channel = FrameChannel(slotCount: configuration.slotCount, doorbell: Doorbell())
+        worker = CaptureWorker(configuration: configuration, control: control, statistics: statistics,
+                               frames: channel, notes: notes)
+        let worker = self.worker
+        let barrier = self.barrier
+        thread = try NamedThread.spawn(name: CaptureWorker.threadName) { worker.run(startup: barrier) }
+    }
+
+    /// Waits for the worker to be ready and starts the schedule now.
+    func start() -> StartupBarrier.Outcome {
+        let outcome = barrier.wait(timeoutNanoseconds: 10_000_000_000)
+        if outcome == .ready {
+            startNs = MonotonicClock.now()
+            control.begin(at: startNs)
+        }
+        return outcome
+    }
+
+    /// Pops frames for `seconds`, calling `inspect` on each, then hands the slot back (unless `release` is false).
+    func consume(seconds: Double, release: Bool = true, _ inspect: (CapturedFrame) -> Void = { _ in }) {
+        let deadline = MonotonicClock.now() + Int64(seconds * 1e9)
+        while MonotonicClock.now() < deadline {
+            guard let frame = channel.filled.pop(timeoutNanoseconds: 50_000_000) else { continue }
+            inspect(frame)
+            if release { _ = channel.released.tryPush(frame.slot) }
+        }
+    }
+
+    func deadline(of tick: Int64) -> Int64 { startNs + tick * 1_000_000_000 / Int64(fps) }
+
+    /// Asks the worker to stop and waits for its thread.
+    @discardableResult
+    func stop() -> Bool {
+        control.requestStop(.stopped)
+        while let frame = channel.filled.tryPop() { _ = channel.released.tryPush(frame.slot) }
+        return thread.join(timeoutNanoseconds: 3_000_000_000)
+    }
+
+    /// Every note the worker sent so far.
+    func drainNotes() -> [SessionNote] { notes.drain() }
+}

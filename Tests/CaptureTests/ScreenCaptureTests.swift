@@ -1,0 +1,164 @@
+import Capture
+import CX11Shim
+import Foundation
+import RecorderCore
+import Testing
+import TestSupport
+
+/// Every capture test shares process-wide state (X error handlers, RECORDER_DISABLE_SHM), so they run one at a time;
+/// each test starts its own Xvfb.
+@Suite(.serialized)
+struct CaptureTests {
+    @Suite(.serialized)
+    struct ScreenAndRegion {
+        let fixture: DisplayFixture
+        var xvfb: DisplayFixture { fixture }
+        var client: TestXClient { fixture.client }
+        let image: TestImage
+
+        init() throws {
+            fixture = try DisplayFixture()
+            image = TestImage(width: 640, height: 480, seed: 42)
+            client.put(image, on: client.root)
+        }
+
+        @Test func wholeScreenIsPixelExactOnTheTickGrid() throws {
+            client.warpPointer(x: 123, y: 45)
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: nil))
+            #expect(harness.start() == .ready)
+            let geometry = try #require(harness.worker.geometry)
+            #expect(geometry == FrameGeometry(width: 640, height: 480, usesSharedMemory: true, target: "screen"))
+            var frames = 0
+            var mismatches = 0
+            var lastTick: Int64 = -1
+            var lateness: [Int64] = []
+            var earlyFrames = 0
+            harness.consume(seconds: 2) { frame in
+                frames += 1
+                if !frame.equals(image) { mismatches += 1 }
+                #expect(frame.tick > lastTick)
+                lastTick = frame.tick
+                let late = frame.timestampNs - harness.deadline(of: frame.tick)
+                if late < 0 { earlyFrames += 1 }
+                lateness.append(late)
+                #expect(frame.cursorX == 123 && frame.cursorY == 45)
+                #expect(frame.originX == 0 && frame.originY == 0)
+                #expect(frame.flags == 0)
+                #expect(frame.bytesPerLine == 640 * 4)
+            }
+            #expect(harness.stop())
+            #expect(frames >= 100, "expected about 120 frames in 2 s, got \(frames)")
+            #expect(mismatches == 0)
+            #expect(earlyFrames == 0, "a grab started before its deadline")
+            lateness.sort()
+            #expect(lateness[lateness.count / 2] < 5_000_000, "median grab start is \(lateness[lateness.count / 2]) ns after its deadline")
+            #expect(harness.statistics.framesCaptured.load(ordering: .relaxed) == Int64(frames))
+            #expect(harness.statistics.framesDropped.load(ordering: .relaxed) == 0)
+            #expect(harness.statistics.grabFailures.load(ordering: .relaxed) == 0)
+        }
+
+        @Test func regionIsPixelExactWithRelativeCursor() throws {
+            client.warpPointer(x: 150, y: 70)
+            let region = SessionOptions.Region(x: 100, y: 60, width: 200, height: 150)
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: region, window: nil))
+            #expect(harness.start() == .ready)
+            #expect(harness.worker.geometry == FrameGeometry(width: 200, height: 150, usesSharedMemory: true, target: "region 100,60,200,150"))
+            let expected = image.crop(x: 100, y: 60, width: 200, height: 150)
+            var frames = 0
+            var mismatches = 0
+            harness.consume(seconds: 2) { frame in
+                frames += 1
+                if !frame.equals(expected) { mismatches += 1 }
+                #expect(frame.originX == 100 && frame.originY == 60)
+                #expect(frame.cursorX == 50 && frame.cursorY == 10)
+            }
+            #expect(harness.stop())
+            #expect(frames >= 100)
+            #expect(mismatches == 0)
+        }
+
+        @Test func withoutSharedMemoryFallsBackPixelExact() throws {
+            setenv("RECORDER_DISABLE_SHM", "1", 1)
+            defer { unsetenv("RECORDER_DISABLE_SHM") }
+            let region = SessionOptions.Region(x: 10, y: 20, width: 300, height: 200)
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: region, window: nil))
+            #expect(harness.start() == .ready)
+            #expect(harness.worker.geometry?.usesSharedMemory == false)
+            let expected = image.crop(x: 10, y: 20, width: 300, height: 200)
+            var frames = 0
+            var mismatches = 0
+            harness.consume(seconds: 1.5) { frame in
+                frames += 1
+                if !frame.equals(expected) { mismatches += 1 }
+                #expect(frame.flags & CapturedFrame.Flags.withoutSharedMemory != 0)
+            }
+            #expect(harness.stop())
+            #expect(frames >= 70)
+            #expect(mismatches == 0)
+        }
+
+        @Test func slowConsumerMakesDropsNotStalls() throws {
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: nil, slotCount: 8))
+            #expect(harness.start() == .ready)
+            Thread.sleep(forTimeInterval: 1.0)
+            let heartbeatBefore = harness.statistics.captureHeartbeat.load(ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 0.5)
+            let heartbeatAfter = harness.statistics.captureHeartbeat.load(ordering: .relaxed)
+            #expect(heartbeatAfter - heartbeatBefore >= 20, "the capture loop stalled while the consumer was away")
+            #expect(harness.statistics.framesCaptured.load(ordering: .relaxed) == 8)
+            #expect(harness.statistics.framesDropped.load(ordering: .relaxed) >= 60)
+            // Once slots come back, frames flow again and they are still exact.
+            var resumed = 0
+            harness.consume(seconds: 0.5) { frame in
+                if frame.equals(image) { resumed += 1 }
+            }
+            #expect(resumed >= 20)
+            #expect(harness.stop())
+        }
+
+        @Test func captureConnectionIsItsOwn() throws {
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: nil))
+            #expect(harness.start() == .ready)
+            // An error on the test's connection must not show up on the capture's, nor stop it.
+            let errorsBefore = client.errorCount
+            XMapWindow(client.display, 0x7fff_fff0)
+            XSync(client.display, 0)
+            #expect(client.errorCount == errorsBefore + 1)
+            var frames = 0
+            harness.consume(seconds: 0.5) { frame in
+                if frame.equals(image) { frames += 1 }
+            }
+            #expect(frames >= 20)
+            #expect(harness.statistics.xErrors.load(ordering: .relaxed) == 0)
+            #expect(NamedThread.currentName != CaptureWorker.threadName)
+            #expect(harness.stop())
+        }
+
+        @Test func stopCutsALongFrameWaitShort() throws {
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 1, region: nil, window: nil))
+            #expect(harness.start() == .ready)
+            var frames = 0
+            harness.consume(seconds: 0.3) { _ in frames += 1 }
+            #expect(frames == 1, "tick 0 is grabbed at once, tick 1 only after a second")
+            let asked = MonotonicClock.now()
+            #expect(harness.stop())
+            // The next deadline is 0.7 s away; the stop must not wait for it.
+            #expect(MonotonicClock.now() - asked < 500_000_000)
+        }
+
+        @Test func startupFailuresAreClear() throws {
+            let outside = try CaptureHarness(CaptureConfiguration(
+                display: xvfb.name, fps: 60, region: SessionOptions.Region(x: 0, y: 0, width: 9999, height: 10), window: nil))
+            #expect(outside.start() == .failed(worker: CaptureWorker.threadName, message: "region 0,0,9999,10 is outside the 640x480 screen"))
+            #expect(outside.thread.join(timeoutNanoseconds: 2_000_000_000))
+
+            let missing = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: "no-such-window-xyz"))
+            guard case .failed(_, let message) = missing.start() else { Issue.record("no failure"); return }
+            #expect(message.contains("no window matches 'no-such-window-xyz'"))
+
+            let noDisplay = try CaptureHarness(CaptureConfiguration(display: ":389", fps: 60, region: nil, window: nil))
+            guard case .failed(_, let displayMessage) = noDisplay.start() else { Issue.record("no failure"); return }
+            #expect(displayMessage == "cannot open display :389")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Capture
+import CX11Shim
+import Foundation
+import RecorderCore
+import Testing
+import TestSupport
+
+extension CaptureTests {
+    @Suite(.serialized)
+    struct WindowTarget {
+        let fixture: DisplayFixture
+        var xvfb: DisplayFixture { fixture }
+        var client: TestXClient { fixture.client }
+        let background = TestImage(width: 640, height: 480, seed: 7)
+        let content = TestImage(width: 160, height: 120, seed: 99)
+
+        init() throws {
+            fixture = try DisplayFixture()
+            client.put(background, on: client.root)
+        }
+
+        @Test func followsAMovingWindowPixelExact() throws {
+            let window = client.createWindow(content, x: 50, y: 40, title: "capture-target Alpha")
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: "target Alpha"))
+            #expect(harness.start() == .ready)
+            #expect(harness.worker.geometry == FrameGeometry(width: 160, height: 120, usesSharedMemory: true, target: "window target Alpha"))
+            let positions = [(50, 40), (200, 100), (400, 300), (10, 350), (300, 20), (470, 355)]
+            var frames: [(originX: Int32, originY: Int32, exact: Bool)] = []
+            for (x, y) in positions {
+                client.move(window, x: x, y: y)
+                harness.consume(seconds: 0.3) { frame in
+                    frames.append((frame.originX, frame.originY, frame.equals(content)))
+                    #expect(frame.flags & CapturedFrame.Flags.clipped == 0)
+                }
+            }
+            #expect(harness.stop())
+            // A frame between two moves may catch the move between the position query and the image; any frame
+            // whose neighbours share its origin must be exact.
+            for i in 1..<(frames.count - 1) where frames[i - 1].originX == frames[i].originX && frames[i + 1].originX == frames[i].originX
+                && frames[i - 1].originY == frames[i].originY && frames[i + 1].originY == frames[i].originY {
+                #expect(frames[i].exact, "frame \(i) at \(frames[i].originX),\(frames[i].originY) differs from the window")
+            }
+            let origins = Set(frames.map { "\($0.originX),\($0.originY)" })
+            for (x, y) in positions { #expect(origins.contains("\(x),\(y)"), "no frame at \(x),\(y)") }
+            #expect(frames.filter(\.exact).count >= frames.count * 9 / 10)
+        }
+
+        @Test func windowPartlyOffScreenIsPaddedBlackAndFlagged() throws {
+            let window = client.createWindow(content, x: 20, y: 20, title: "capture-target Beta")
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: "Beta"))
+            #expect(harness.start() == .ready)
+            client.move(window, x: 560, y: 400) // 80x80 of 160x120 stay on screen
+            Thread.sleep(forTimeInterval: 0.1)
+            while let frame = harness.channel.filled.tryPop() { _ = harness.channel.released.tryPush(frame.slot) }
+            var checked = 0
+            harness.consume(seconds: 0.5) { frame in
+                guard frame.originX == 560, frame.originY == 400 else { return }
+                checked += 1
+                #expect(frame.flags & CapturedFrame.Flags.clipped != 0)
+                for y in [0, 40, 79] {
+                    for x in [0, 33, 79] {
+                        let offset = (y * 160 + x) * 4
+                        #expect(frame.pixel(x: x, y: y) == Array(content.bytes[offset..<offset + 4]))
+                    }
+                }
+                for (x, y) in [(80, 0), (159, 50), (10, 80), (159, 119)] {
+                    #expect(frame.pixel(x: x, y: y) == [0, 0, 0, 0], "pixel \(x),\(y) should be black padding")
+                }
+            }
+            // A window that shrinks is padded; one that grows is cropped to the first size.
+            client.move(window, x: 100, y: 100)
+            client.resize(window, width: 100, height: 60)
+            Thread.sleep(forTimeInterval: 0.1)
+            while let frame = harness.channel.filled.tryPop() { _ = harness.channel.released.tryPush(frame.slot) }
+            var shrunk = 0
+            harness.consume(seconds: 0.3) { frame in
+                shrunk += 1
+                #expect(frame.width == 160 && frame.height == 120)
+                #expect(frame.flags & CapturedFrame.Flags.clipped != 0)
+                #expect(frame.pixel(x: 5, y: 5) == Array(content.bytes[(5 * 160 + 5) * 4..<(5 * 160 + 5) * 4 + 4]))
+                #expect(frame.pixel(x: 120, y: 30) == [0, 0, 0, 0])
+            }
+            #expect(harness.stop())
+            #expect(checked >= 10)
+            #expect(shrunk >= 10)
+        }
+
+        @Test func unmappedWindowLeavesAGapAndComesBack() throws {
+            let window = client.createWindow(content, x: 100, y: 100, title: "capture-target Gamma")
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: "Gamma"))
+            #expect(harness.start() == .ready)
+            var ticks: [Int64] = []
+            var exact = 0
+            harness.consume(seconds: 0.5) { frame in ticks.append(frame.tick); if frame.equals(content) { exact += 1 } }
+            let beforeGap = ticks.count
+            client.unmap(window)
+            harness.consume(seconds: 0.5) { frame in ticks.append(frame.tick) }
+            let duringGap = ticks.count - beforeGap
+            client.map(window)
+            harness.consume(seconds: 0.5) { frame in ticks.append(frame.tick); if frame.equals(content) { exact += 1 } }
+            // Destroyed and re-created under the same title: found again by the periodic search.
+            client.destroy(window)
+            Thread.sleep(forTimeInterval: 0.3)
+            let again = client.createWindow(content, x: 300, y: 200, title: "capture-target Gamma again")
+            var refound = 0
+            harness.consume(seconds: 1.2) { frame in
+                if frame.originX == 300 && frame.originY == 200 && frame.equals(content) { refound += 1 }
+            }
+            #expect(harness.stop())
+            client.destroy(again)
+            #expect(duringGap <= 2, "frames kept coming while the window was unmapped")
+            #expect(zip(ticks, ticks.dropFirst()).allSatisfy { $0 < $1 })
+            let biggestJump = zip(ticks, ticks.dropFirst()).map { $1 - $0 }.max() ?? 0
+            #expect(biggestJump >= 20, "the unmapped half second must show as a tick gap, biggest jump \(biggestJump)")
+            #expect(exact >= 45)
+            #expect(refound >= 20)
+            let kinds = harness.drainNotes().map(\.kind)
+            #expect(kinds == ["target-lost", "target-found", "target-lost", "target-found"], "notes: \(kinds)")
+            #expect(harness.control.endReason?.reason == .stopped)
+        }
+    }
+
+    @Suite(.serialized)
+    struct DisplayLoss {
+        @Test func killedServerEndsTheSessionAsDisplayLost() throws {
+            let xvfb = try XvfbDisplay(width: 320, height: 240)
+            defer { xvfb.kill() }
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: nil))
+            #expect(harness.start() == .ready)
+            var frames = 0
+            harness.consume(seconds: 0.5) { _ in frames += 1 }
+            #expect(frames >= 20)
+            xvfb.kill()
+            let killedAt = MonotonicClock.now()
+            while harness.control.endReason == nil && MonotonicClock.now() - killedAt < 5_000_000_000 {
+                harness.consume(seconds: 0.05)
+            }
+            #expect(harness.control.endReason?.reason == .displayLost)
+            #expect(harness.thread.join(timeoutNanoseconds: 2_000_000_000), "the capture thread did not end")
+            #expect(harness.drainNotes().contains { $0.kind == "display-lost" })
+        }
+    }
+}
