@@ -47,11 +47,11 @@ struct ProbeParser {
         for (index, element) in array.enumerated() {
             let probe = try parseProbe(element, number: index + 1)
             if let earlier = probes.first(where: { $0.name == probe.name }) {
-                throw error(probe.name, field: "name", "duplicate probe name (also used by an earlier \(earlier.kindName) probe)")
+                throw error("'\(probe.name)'", field: "name", "duplicate probe name (also used by an earlier \(earlier.kindName) probe)")
             }
             for field in probe.fields {
                 if let owner = fieldOwners[field.name] {
-                    throw error(probe.name, field: "name", "its sample field '\(field.name)' collides with a field of \(owner)")
+                    throw error("'\(probe.name)'", field: "name", "its sample field '\(field.name)' collides with a field of \(owner)")
                 }
                 fieldOwners[field.name] = "probe '\(probe.name)'"
             }
