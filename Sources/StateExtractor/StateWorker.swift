@@ -29,6 +29,22 @@ public final class StateWorker: Sendable {
     private let notes: BoundedMailbox<SessionNote>
     private let focusedWindow: FocusedWindow
     private let published = Mutex<(StateSchema, ConnectionIdentity)?>(nil)
+    private let costs = Mutex(Cost())
+
+    /// What sampling has cost so far, for benchmarks and the session summary.
+    public struct Cost: Sendable, Equatable {
+        /// Samples taken.
+        public var samples: Int64 = 0
+        /// Wall time spent inside samples (grabs, window queries, measurements), summed.
+        public var sampleNanoseconds: Int64 = 0
+        /// The longest single sample.
+        public var slowestSampleNanoseconds: Int64 = 0
+        /// CPU time of the state thread since it started (user + system).
+        public var threadCPUNanoseconds: Int64 = 0
+    }
+
+    /// A copy of the running cost figures.
+    public var cost: Cost { costs.withLock { $0 } }
 
     public init(configuration: StateConfiguration, control: SessionControl, statistics: SessionStatistics,
                 samples: BoundedMailbox<StateSample>, windows: BoundedMailbox<WindowSnapshot>,
@@ -80,14 +96,13 @@ public final class StateWorker: Sendable {
     }
 
     private func sampleLoop(_ sampler: StateSampler, start: Int64) {
-        let period = 1e9 / configuration.rateHz
+        let schedule = SampleSchedule(start: start, rateHz: configuration.rateHz)
         var slot: Int64 = 0
         var lastSent: WindowSnapshot?
         var errorsSeen: UInt64 = 0
         var lastErrorNote: Int64 = .min
         while !control.shouldStop {
-            let deadline = start + Int64((Double(slot) * period).rounded())
-            guard control.sleep(until: deadline) else { break }
+            guard control.sleep(until: schedule.deadline(of: slot)) else { break }
             let now = MonotonicClock.now()
             let (sample, focus) = sampler.sample(at: now)
             statistics.stateHeartbeat.bump()
@@ -111,13 +126,19 @@ public final class StateWorker: Sendable {
                 }
                 errorsSeen = errors
             }
-            // No burst after an overrun: resume at the first slot still ahead.
-            slot += 1
-            let after = MonotonicClock.now()
-            let next = start + Int64((Double(slot) * period).rounded())
-            if next <= after {
-                slot = Int64((Double(after - start) / period).rounded(.down)) + 1
-            }
+            let finished = MonotonicClock.now()
+            recordCost(sampleNanoseconds: finished - now)
+            slot = schedule.slot(after: slot, now: finished)
+        }
+    }
+
+    private func recordCost(sampleNanoseconds: Int64) {
+        let cpu = MonotonicClock.threadCPUTime()
+        costs.withLock { cost in
+            cost.samples += 1
+            cost.sampleNanoseconds += sampleNanoseconds
+            cost.slowestSampleNanoseconds = max(cost.slowestSampleNanoseconds, sampleNanoseconds)
+            cost.threadCPUNanoseconds = cpu
         }
     }
 

@@ -1,3 +1,4 @@
+import CX11
 import Foundation
 import RecorderCore
 import StateExtractor
@@ -331,7 +332,11 @@ final class StateWorkerTests {
         #expect(grabber.stop())
         let frames = grabber.frames.load(ordering: .relaxed)
         let samples = harness.collectedSamples.count
+        let cost = harness.worker.cost
         print("60 FPS grabber: \(frames) frames, \(grabber.failures.load(ordering: .relaxed)) failures; state: \(samples) samples in 10 s")
+        print(String(format: "state cost (debug build): %.2f ms per sample (slowest %.2f ms), thread CPU %.1f ms in 10 s = %.2f%% of a core",
+                     Double(cost.sampleNanoseconds) / Double(max(cost.samples, 1)) / 1e6, Double(cost.slowestSampleNanoseconds) / 1e6,
+                     Double(cost.threadCPUNanoseconds) / 1e6, Double(cost.threadCPUNanoseconds) / 1e8))
         #expect(frames > 0 && grabber.failures.load(ordering: .relaxed) == 0)
         #expect(grabber.xErrors.load(ordering: .relaxed) == 0)
         #expect(harness.statistics.xErrors.load(ordering: .relaxed) == 0)
@@ -341,5 +346,45 @@ final class StateWorkerTests {
         #expect(harness.statistics.stateDropped.load(ordering: .relaxed) == 0)
         for value in harness.values("icon_x") { #expect(value == 420) }
         for value in harness.values("hp") { #expect(value >= 0 && value <= 1) }
+    }
+
+    /// Focus on a nameless child climbs to its named window; focus on a nameless frame finds the named client
+    /// inside it; a window manager's `_NET_ACTIVE_WINDOW` wins over the input focus.
+    @Test func climbsToTheNamedClientAndPrefersNetActiveWindow() throws {
+        screen.warpPointer(to: 5, 5)
+        let harness = WorkerHarness(display: xvfb.name, probesPath: nil)
+        #expect(try harness.start() == .ready)
+        let named = screen.makeWindow(x: 300, y: 100, width: 120, height: 80, title: "Named Parent", utf8Title: nil,
+                                      instance: "parent", className: "Parent", pid: 11)
+        let child = XCreateSimpleWindow(screen.display, named, 10, 10, 30, 20, 0, 0, 0)
+        XMapWindow(screen.display, child)
+        screen.focus(child)
+        #expect(harness.waitUntil { harness.focusedWindow.snapshot?.windowID == UInt64(named) })
+        #expect(harness.focusedWindow.snapshot?.title == "Named Parent")
+
+        // A reparenting window manager's frame: nameless top-level holding the named client.
+        let frame = XCreateSimpleWindow(screen.display, screen.root, 50, 250, 200, 150, 0, 0, 0)
+        XMapWindow(screen.display, frame)
+        let client = XCreateSimpleWindow(screen.display, frame, 4, 20, 190, 125, 0, 0, 0)
+        let title = Array("Framed Client".utf8)
+        XChangeProperty(screen.display, client, screen.atom("_NET_WM_NAME"), screen.atom("UTF8_STRING"), 8, PropModeReplace, title, Int32(title.count))
+        XMapWindow(screen.display, client)
+        screen.focus(frame)
+        #expect(harness.waitUntil { harness.focusedWindow.snapshot?.windowID == UInt64(client) })
+        let framed = harness.focusedWindow.snapshot
+        #expect(framed?.title == "Framed Client")
+        #expect(framed.map { [$0.x, $0.y, $0.width, $0.height] } == [54, 270, 190, 125])
+
+        // A window manager says `named` is active while the input focus stays on the frame.
+        var active = UInt(named)
+        withUnsafeBytes(of: &active) { raw in
+            _ = XChangeProperty(screen.display, screen.root, screen.atom("_NET_ACTIVE_WINDOW"), screen.atom("WINDOW"), 32, PropModeReplace,
+                                raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 1)
+        }
+        XSync(screen.display, 0)
+        #expect(harness.waitUntil { harness.focusedWindow.snapshot?.windowID == UInt64(named) })
+        #expect(harness.stop())
+        #expect(harness.collectedWindows.map(\.windowID) == [0, UInt64(named), UInt64(client), UInt64(named)])
+        #expect(harness.statistics.xErrors.load(ordering: .relaxed) == 0)
     }
 }
