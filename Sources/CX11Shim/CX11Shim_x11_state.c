@@ -18,8 +18,11 @@ int CX11Shim_state_shm_create(Display *display, int screen, int width, int heigh
     shm->segment.shmid = id;
     shm->segment.shmaddr = image->data = (char *)address;
     shm->segment.readOnly = False;
+    // A remote server accepts the request and then fails it (BadAccess) asynchronously: count errors across the sync.
+    uint64_t errors_before = CX11Shim_error_count(display);
     Status attached = XShmAttach(display, &shm->segment);
     XSync(display, False);
+    if (CX11Shim_error_count(display) != errors_before) attached = False;
     // Marked for removal at once: the kernel frees it when both we and the server detach, even after a crash.
     shmctl(id, IPC_RMID, NULL);
     if (!attached) {

@@ -99,7 +99,8 @@ public final class StateWorker: Sendable {
         let schedule = SampleSchedule(start: start, rateHz: configuration.rateHz)
         var slot: Int64 = 0
         var lastSent: WindowSnapshot?
-        var errorsSeen: UInt64 = 0
+        // Errors of the set-up (a refused SHM attach) are already reported as `shm-unavailable`.
+        var errorsSeen = sampler.errorCount
         var lastErrorNote: Int64 = .min
         while !control.shouldStop {
             guard control.sleep(until: schedule.deadline(of: slot)) else { break }

@@ -334,8 +334,13 @@ final class StateWorkerTests {
         let samples = harness.collectedSamples.count
         let cost = harness.worker.cost
         print("60 FPS grabber: \(frames) frames, \(grabber.failures.load(ordering: .relaxed)) failures; state: \(samples) samples in 10 s")
-        print(String(format: "state cost (debug build): %.2f ms per sample (slowest %.2f ms), thread CPU %.1f ms in 10 s = %.2f%% of a core",
-                     Double(cost.sampleNanoseconds) / Double(max(cost.samples, 1)) / 1e6, Double(cost.slowestSampleNanoseconds) / 1e6,
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        print(String(format: "state cost (%@ build): %.2f ms per sample (slowest %.2f ms), thread CPU %.1f ms in 10 s = %.2f%% of a core",
+                     build, Double(cost.sampleNanoseconds) / Double(max(cost.samples, 1)) / 1e6, Double(cost.slowestSampleNanoseconds) / 1e6,
                      Double(cost.threadCPUNanoseconds) / 1e6, Double(cost.threadCPUNanoseconds) / 1e8))
         #expect(frames > 0 && grabber.failures.load(ordering: .relaxed) == 0)
         #expect(grabber.xErrors.load(ordering: .relaxed) == 0)
@@ -354,6 +359,7 @@ final class StateWorkerTests {
         screen.warpPointer(to: 5, 5)
         let harness = WorkerHarness(display: xvfb.name, probesPath: nil)
         #expect(try harness.start() == .ready)
+        harness.waitForSamples(1)
         let named = screen.makeWindow(x: 300, y: 100, width: 120, height: 80, title: "Named Parent", utf8Title: nil,
                                       instance: "parent", className: "Parent", pid: 11)
         let child = XCreateSimpleWindow(screen.display, named, 10, 10, 30, 20, 0, 0, 0)

@@ -12,7 +12,7 @@ typedef struct {
 } CX11Shim_state_shm;
 
 /// Creates the segment (IPC_PRIVATE, removed at once so it never outlives the process), attaches it to the
-/// server and syncs. Returns 0 on success; -1 when MIT-SHM is missing or any step fails (nothing is left behind).
+/// server and syncs; an X error during the attach (remote server) counts as failure. Call after CX11Shim_watch_display. Returns 0 on success; -1 when MIT-SHM is missing or any step fails (nothing is left behind).
 int CX11Shim_state_shm_create(Display *display, int screen, int width, int height, CX11Shim_state_shm *shm);
 /// Reads the root sub-rectangle (x, y, width, height) into the segment, packed with bytes_per_line = width * 4.
 /// The rectangle must fit the capacity. Returns 1 on success, 0 on failure (X error or display lost).
