@@ -101,7 +101,7 @@ public final class StateWorker: Sendable {
         var lastSent: WindowSnapshot?
         // Errors of the set-up (a refused SHM attach) are already reported as `shm-unavailable`.
         var errorsSeen = sampler.errorCount
-        var lastErrorNote: Int64 = .min
+        var lastErrorNote: Int64?
         while !control.shouldStop {
             guard control.sleep(until: schedule.deadline(of: slot)) else { break }
             let now = MonotonicClock.now()
@@ -121,7 +121,7 @@ public final class StateWorker: Sendable {
             let errors = sampler.errorCount
             if errors > errorsSeen {
                 statistics.xErrors.bump(Int64(errors - errorsSeen))
-                if now - lastErrorNote >= Self.errorNoteInterval {
+                if lastErrorNote.map({ now - $0 >= Self.errorNoteInterval }) ?? true {
                     note("x-error", "\(errors - errorsSeen) X error(s) on the state connection\(Self.describeLastError(sampler.display))")
                     lastErrorNote = now
                 }

@@ -393,4 +393,28 @@ final class StateWorkerTests {
         #expect(harness.collectedWindows.map(\.windowID) == [0, UInt64(named), UInt64(client), UInt64(named)])
         #expect(harness.statistics.xErrors.load(ordering: .relaxed) == 0)
     }
+
+    /// A grab that fails with an X error (the screen shrank under the probe) costs that sample's values, is
+    /// counted and noted, and sampling goes on.
+    @Test func xErrorsAreCountedAndSamplingContinues() throws {
+        let file = try writeProbeFile("[[probe]]\nname = \"tint\"\nkind = \"mean\"\nregion = [400, 300, 20, 20]\n")
+        screen.fill(400, 300, 20, 20, RGBColor(red: 10, green: 20, blue: 30))
+        let harness = WorkerHarness(display: xvfb.name, probesPath: file)
+        #expect(try harness.start() == .ready)
+        let before = harness.waitForSamples(2)
+        // xrandr complains about the output's mode but the framebuffer does shrink.
+        _ = try runTool("/usr/bin/xrandr", ["-display", xvfb.name, "--fb", "320x240"])
+        harness.waitForSamples(1)
+        let shrunk = harness.waitForSamples(2)
+        _ = try runTool("/usr/bin/xrandr", ["-display", xvfb.name, "--fb", "640x480"])
+        screen.fill(400, 300, 20, 20, RGBColor(red: 10, green: 20, blue: 30))
+        harness.waitForSamples(1)
+        let restored = harness.waitForSamples(2)
+        #expect(harness.stop())
+        for sample in before + restored { #expect(Array(sample.values[2...4]) == [10, 20, 30]) }
+        for sample in shrunk { #expect(sample.values[2...4].allSatisfy { $0.isNaN }, "\(sample.values)") }
+        #expect(harness.statistics.xErrors.load(ordering: .relaxed) >= 2)
+        #expect(harness.collectedNotes.contains { $0.kind == "x-error" && $0.source == "state" })
+        #expect(harness.control.endReason == nil || harness.control.endReason?.reason == .stopped)
+    }
 }
