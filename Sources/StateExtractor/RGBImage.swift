@@ -1,4 +1,4 @@
-import CPNG
+import CPNG  // autolinks libpng for CX11Shim_png.c
 import CX11Shim
 import RecorderCore
 

@@ -1,4 +1,4 @@
-import CX11
+import CX11  // autolinks libXext (XShm*) for the C shim, which links nothing by itself
 import CX11Shim
 import RecorderCore
 
