@@ -1,0 +1,46 @@
+import CPNG  // autolinks libpng for CX11Shim_png.c
+import CX11Shim
+import RecorderCore
+
+/// A small packed RGB image (3 bytes per pixel, rows without padding): a grabbed region or a template.
+public struct RGBImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    /// `width * height * 3` bytes, row-major, R then G then B.
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(pixels.count == width * height * 3, "RGBImage needs width*height*3 bytes")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// An image of `width` x `height` black pixels.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: width * height * 3))
+    }
+
+    /// The colour at (x, y).
+    public subscript(x: Int, y: Int) -> RGBColor {
+        let offset = (y * width + x) * 3
+        return RGBColor(red: pixels[offset], green: pixels[offset + 1], blue: pixels[offset + 2])
+    }
+
+    /// Decodes a PNG file with libpng to 8-bit RGB (alpha is composited on black).
+    /// - Throws: `RecorderError.invalidConfiguration` with libpng's reason.
+    public static func loadPNG(path: String) throws(RecorderError) -> RGBImage {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: Int32 = 0
+        var height: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = CX11Shim_png_read_rgb(path, &pixels, &width, &height, &message, Int32(message.count))
+        guard status == 0, let pixels else {
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw RecorderError.invalidConfiguration(reason.isEmpty ? "cannot decode PNG" : reason)
+        }
+        defer { CX11Shim_png_free(pixels) }
+        let count = Int(width) * Int(height) * 3
+        return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
+    }
+}
