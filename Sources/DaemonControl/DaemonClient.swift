@@ -53,7 +53,7 @@ public struct DaemonClient: Sendable {
         let bytes = Array((line + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else { throw .unreachable("cannot send to recorderd at \(socketPath): \(UnixSocket.errorText())") }
             offset += sent

@@ -105,9 +105,10 @@ public final class RecorderDaemon: Sendable {
         }
         self.server.withLock { $0 = server }
         if let notifier {
+            // READY=1 first: the socket already accepts, and systemd ignores pings before READY.
+            notifier.notify("READY=1\nSTATUS=idle; listening on \(socketPath)")
             let thread = try NamedThread.spawn(name: "rec-watchdog") { [self] in runWatchdog(notifier) }
             watchdogThread.withLock { $0 = thread }
-            notifier.notify("READY=1\nSTATUS=idle; listening on \(socketPath)")
         }
         logger.info("recorderd ready", metadata: [
             "socket": "\(socketPath)", "output_dir": "\(directory)",
