@@ -17,6 +17,8 @@ public struct DaemonArguments: Sendable, Equatable {
           --socket PATH      control socket (default: $XDG_RUNTIME_DIR/recorder/control.sock,
                              or /run/recorder/control.sock for root without XDG_RUNTIME_DIR)
           --config FILE      TOML defaults: output_dir, socket and any session option; SIGHUP re-reads it
+                             (default, when it exists: $CONFIGURATION_DIRECTORY/recorderd.toml, else
+                             $XDG_CONFIG_HOME/recorder/recorderd.toml, else /etc/recorder/recorderd.toml)
           --output-dir DIR   where sessions go as DIR/NAME.h5 (default: $STATE_DIRECTORY,
                              else $XDG_DATA_HOME/recorder, else ~/.local/share/recorder)
         Command-line flags win over the config file.

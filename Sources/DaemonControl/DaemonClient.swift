@@ -30,10 +30,13 @@ public struct DaemonClient: Sendable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// The socket path `recorder` uses without `--socket`: `$XDG_RUNTIME_DIR/recorder/control.sock`,
-    /// or `/run/recorder/control.sock` (the system unit's) when XDG_RUNTIME_DIR is unset.
+    /// The socket path `recorder` uses without `--socket`: `$XDG_RUNTIME_DIR/recorder/control.sock`;
+    /// when nothing is there but the system unit's `/run/recorder/control.sock` exists, that one.
     public static func defaultSocketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        DaemonPaths.defaultSocketPath(environment: environment)
+        let own = DaemonPaths.defaultSocketPath(environment: environment)
+        let system = "/run/recorder/control.sock"
+        if !FileManager.default.fileExists(atPath: own) && FileManager.default.fileExists(atPath: system) { return system }
+        return own
     }
 
     /// Sends `request` and returns the reply object (`ok` true or false).

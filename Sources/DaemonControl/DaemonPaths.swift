@@ -28,4 +28,20 @@ public enum DaemonPaths {
         }
         return "/var/lib/recorder"
     }
+
+    /// The config file read when `--config` is not given, if it exists: `$CONFIGURATION_DIRECTORY/recorderd.toml`
+    /// (systemd ConfigurationDirectory=), else `$XDG_CONFIG_HOME/recorder/recorderd.toml`, else
+    /// `$HOME/.config/recorder/recorderd.toml`, else `/etc/recorder/recorderd.toml`.
+    public static func defaultConfigPath(environment: [String: String]) -> String {
+        if let directory = environment["CONFIGURATION_DIRECTORY"]?.split(separator: ":").first, directory.hasPrefix("/") {
+            return directory + "/recorderd.toml"
+        }
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
+            return config + "/recorder/recorderd.toml"
+        }
+        if let home = environment["HOME"], home.hasPrefix("/"), home != "/" {
+            return home + "/.config/recorder/recorderd.toml"
+        }
+        return "/etc/recorder/recorderd.toml"
+    }
 }

@@ -74,10 +74,18 @@ public final class RecorderDaemon: Sendable {
         self.settings = settings
         self.hooks = hooks
         self.logger = logger
-        let configuration = try settings.arguments.configPath.map { path throws(RecorderError) in try DaemonConfiguration.load(path: path) } ?? DaemonConfiguration()
+        let configPath = Self.configPath(settings)
+        let configuration = try configPath.map { path throws(RecorderError) in try DaemonConfiguration.load(path: path) } ?? DaemonConfiguration()
         socketPath = settings.arguments.socketPath ?? configuration.socketPath ?? DaemonPaths.defaultSocketPath(environment: settings.environment)
         state = Mutex(State(configuration: configuration))
         notifier = SystemdNotifier(environment: settings.environment)
+    }
+
+    /// `--config`, else the default config file when it exists (checked again at each reload).
+    static func configPath(_ settings: Settings) -> String? {
+        if let path = settings.arguments.configPath { return path }
+        let fallback = DaemonPaths.defaultConfigPath(environment: settings.environment)
+        return FileManager.default.fileExists(atPath: fallback) ? fallback : nil
     }
 
     /// Where sessions go now: `--output-dir`, else the config's `output_dir`, else the default.
@@ -112,7 +120,7 @@ public final class RecorderDaemon: Sendable {
         }
         logger.info("recorderd ready", metadata: [
             "socket": "\(socketPath)", "output_dir": "\(directory)",
-            "config": "\(settings.arguments.configPath ?? "none")", "systemd": "\(notifier != nil)",
+            "config": "\(Self.configPath(settings) ?? "none")", "systemd": "\(notifier != nil)",
         ])
     }
 
@@ -184,8 +192,8 @@ public final class RecorderDaemon: Sendable {
     }
 
     private func reloadConfiguration() {
-        guard let path = settings.arguments.configPath else {
-            logger.info("SIGHUP: no --config file to reload")
+        guard let path = Self.configPath(settings) else {
+            logger.info("SIGHUP: no config file to reload", metadata: ["looked_for": "\(DaemonPaths.defaultConfigPath(environment: settings.environment))"])
             return
         }
         do {

@@ -126,4 +126,16 @@ struct DaemonConfigurationTests {
         #expect(try flagged.client().request("{\"command\": \"status\"}")?["output_dir"]?.stringValue == flagged.outputDirectory)
         #expect(flagged.shutdown())
     }
+
+    @Test func defaultConfigFileIsReadWhenNoConfigFlagIsGiven() throws {
+        let configHome = try TestPaths.temporaryDirectory("xdg-config")
+        defer { try? FileManager.default.removeItem(at: configHome) }
+        try FileManager.default.createDirectory(at: configHome.appendingPathComponent("recorder"), withIntermediateDirectories: true)
+        let output = configHome.appendingPathComponent("from-default-config").path
+        try "output_dir = \"\(output)\"\n".write(to: configHome.appendingPathComponent("recorder/recorderd.toml"), atomically: true, encoding: .utf8)
+        let daemon = try InProcessDaemon(environment: ["XDG_CONFIG_HOME": configHome.path], useOutputFlag: false)
+        #expect(try daemon.client().request("{\"command\": \"status\"}")?["output_dir"]?.stringValue == output)
+        #expect(FileManager.default.fileExists(atPath: output), "the output directory is created at start-up")
+        #expect(daemon.shutdown())
+    }
 }
