@@ -72,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "recorderd",
-            dependencies: ["Recording", "DaemonControl", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["Recording", "DaemonControl", "HDF5Store", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strictSwift
         ),
         .executableTarget(

@@ -62,6 +62,9 @@ final class ControlLoop: @unchecked Sendable {
             pollfd(fd: server.wakeFD, events: Int16(POLLIN), revents: 0),
         ]
         for (id, client) in clients {
+            // A peer that hung up reports POLLHUP whatever we ask for; polling it while its reply is
+            // still being prepared would spin. Its reply (if any) is attempted on delivery.
+            if client.peerFinished, case .open = client.phase, client.output.isEmpty { continue }
             var events: Int32 = 0
             switch client.phase {
             case .open: if !client.awaitingReply && !client.peerFinished { events |= POLLIN }
@@ -161,6 +164,11 @@ final class ControlLoop: @unchecked Sendable {
                 drain(id)
             } else if revents & Int16(POLLIN | POLLHUP) != 0 {
                 readAvailable(id, now: now)
+                // POLLHUP: both directions are shut, even if unread input kept recv from seeing the end.
+                if revents & Int16(POLLHUP) != 0, var hungUp = clients[id] {
+                    hungUp.peerFinished = true
+                    clients[id] = hungUp
+                }
             } else {
                 closeClient(id)
             }
