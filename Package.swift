@@ -72,14 +72,23 @@ let package = Package(
             dependencies: ["RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store"],
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "DaemonControl",
+            dependencies: [
+                "RecorderCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "recorderd",
-            dependencies: ["Recording", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["Recording", "DaemonControl", "HDF5Store", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strictSwift
         ),
         .executableTarget(
             name: "recorder",
-            dependencies: ["Recording", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Recording", "DaemonControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
         .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
@@ -95,6 +104,6 @@ let package = Package(
         .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "DaemonTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "TestSupport"], swiftSettings: strictSwift),
     ]
 )

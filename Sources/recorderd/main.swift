@@ -1,1 +1,3 @@
-print("recorderd: not built yet")
+import Foundation
+
+exit(DaemonMain.run())

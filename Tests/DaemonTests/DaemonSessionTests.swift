@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DaemonControl
+import Foundation
+import Testing
+import TestSupport
+
+/// The real `recorderd` and `recorder` binaries recording a real Xvfb display.
+///
+/// Pending until the binaries are integrated: they run as soon as `recorderd --help` is the real
+/// daemon's (the placeholder before integration is not), and must pass from then on.
+@Suite(.serialized, .enabled(if: DaemonProcess.binaryIsReal, "needs the integrated recorderd binary"))
+struct DaemonSessionTests {
+    @Test func startStatusStopListThroughTheCLIProduceASealedFile() throws {
+        let display = try XvfbDisplay()
+        let daemon = try DaemonProcess(display: display)
+        let cli = TestPaths.recorderCLI
+        let socket = ["--socket", daemon.socketPath]
+
+        let started = try runTool(cli, ["start", "--name", "first", "--input", "none", "--display", display.name, "--json"] + socket)
+        #expect(started.status == 0, "start: \(started.stderr)")
+        let startReply = try #require(try? JSONValue.parse(started.stdout))
+        #expect(startReply["ok"] == true)
+        #expect(startReply["file"]?.stringValue == daemon.outputDirectory + "/first.h5")
+
+        // One session at a time, and the refusal names the running one.
+        let second = try runTool(cli, ["start", "--name", "second", "--input", "none", "--display", display.name] + socket)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("'first'"), "second start: \(second.stderr)")
+
+        Thread.sleep(forTimeInterval: 1.5)
+        let status = try runTool(cli, ["status", "--json"] + socket)
+        #expect(status.status == 0, "status: \(status.stderr)")
+        let live = try #require(try? JSONValue.parse(status.stdout))
+        #expect(live["state"] == "recording")
+        #expect(live["name"] == "first")
+        #expect((live["frames_written"]?.intValue ?? 0) > 30)
+        #expect((live["fps_last_second"]?.intValue ?? 0) > 30)
+        #expect(live["input_devices"]?.intValue == 0)
+        #expect((live["free_disk_bytes"]?.intValue ?? 0) > 0)
+        #expect(live["bytes_written"]?.intValue != nil)
+        #expect(live["state_samples"]?.intValue != nil)
+
+        let human = try runTool(cli, ["status"] + socket)
+        #expect(human.status == 0 && human.stdout.contains("session 'first': recording"), "\(human.stdout)")
+
+        let stopped = try runTool(cli, ["stop", "--json"] + socket)
+        #expect(stopped.status == 0, "stop: \(stopped.stderr)")
+        let final = try #require(try? JSONValue.parse(stopped.stdout))
+        #expect(final["clean_shutdown"] == true)
+        #expect(final["end_reason"] == "stopped")
+
+        let check = try runPython("""
+            import h5py, hdf5plugin, json, sys
+            with h5py.File(sys.argv[1], "r") as f:
+                print(json.dumps({"clean": int(f.attrs["clean_shutdown"]), "reason": str(f.attrs["end_reason"]),
+                                  "frames": int(f["video/frames"].shape[0]), "events": int(f["input/events"].shape[0])}))
+            """, arguments: [daemon.outputDirectory + "/first.h5"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let file = try #require(try? JSONValue.parse(check.stdout))
+        #expect(file["clean"] == 1)
+        #expect(file["reason"] == "stopped")
+        #expect((file["frames"]?.intValue ?? 0) >= (final["frames_written"]?.intValue ?? 1))
+        #expect(file["events"] == 0)
+
+        let idle = try runTool(cli, ["status"] + socket)
+        #expect(idle.status == 3)
+        let stopAgain = try runTool(cli, ["stop"] + socket)
+        #expect(stopAgain.status == 3)
+
+        let listed = try runTool(cli, ["list", "--json"] + socket)
+        #expect(listed.status == 0)
+        let sessions = try #require((try? JSONValue.parse(listed.stdout))?["sessions"]?.arrayValue)
+        #expect(sessions.map { $0["name"]?.stringValue } == ["first"])
+        #expect(sessions.first?["summary"]?["cleanShutdown"] == true)
+
+        let reused = try runTool(cli, ["start", "--name", "first", "--input", "none", "--display", display.name] + socket)
+        #expect(reused.status == 1)
+        #expect(reused.stderr.contains("already exists"))
+        #expect(daemon.terminate() == 0)
+    }
+
+    @Test func sigtermSealsTheFileAndSpeaksSdNotify() throws {
+        let display = try XvfbDisplay()
+        let directory = try TestPaths.temporaryDirectory("notify-session")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let listener = try SystemdNotifyTests.NotifyListener(directory: directory, abstract: false)
+        let daemon = try DaemonProcess(display: display, environment: ["NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "400000"])
+        let ready = listener.collect(timeout: 5) { $0.contains { $0.hasPrefix("READY=1") } }
+        #expect(ready.contains { $0.hasPrefix("READY=1") })
+
+        let client = DaemonClient(socketPath: daemon.socketPath)
+        let reply = try client.send(.start(name: "signalled", options: ["input": "none", "display": .string(display.name)]))
+        #expect(reply["ok"] == true, "\(reply)")
+        let during = listener.collect(timeout: 4) { messages in
+            messages.contains { $0.hasPrefix("STATUS=recording signalled:") } && messages.filter { $0 == "WATCHDOG=1" }.count >= 3
+        }
+        #expect(during.contains { $0.hasPrefix("STATUS=recording signalled:") && $0.contains("frames") }, "\(during)")
+        #expect(during.filter { $0 == "WATCHDOG=1" }.count >= 3, "every recorder thread makes progress: \(during)")
+
+        #expect(daemon.terminate() == 0)
+        let after = listener.collect(timeout: 2) { $0.contains { $0.hasPrefix("STOPPING=1") } }
+        #expect(after.contains { $0.hasPrefix("STOPPING=1") })
+        let check = try runPython("""
+            import h5py, hdf5plugin, sys
+            with h5py.File(sys.argv[1], "r") as f:
+                print(int(f.attrs["clean_shutdown"]), f.attrs["end_reason"], f["video/frames"].shape[0])
+            """, arguments: [daemon.outputDirectory + "/signalled.h5"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let fields = check.stdout.split(separator: " ").map(String.init)
+        #expect(fields.first == "1")
+        #expect(fields.dropFirst().first == "signal")
+        #expect((Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) > 0)
+    }
+
+    @Test func aKilledDaemonsFileIsRecoveredAtTheNextStart() throws {
+        let display = try XvfbDisplay()
+        let first = try DaemonProcess(display: display)
+        let reply = try DaemonClient(socketPath: first.socketPath).send(.start(name: "killed", options: ["input": "none", "display": .string(display.name)]))
+        #expect(reply["ok"] == true, "\(reply)")
+        Thread.sleep(forTimeInterval: 1.5)
+        first.kill()
+
+        let second = try DaemonProcess(display: display, directory: first.directory)
+        let check = try runPython("""
+            import h5py, hdf5plugin, sys
+            with h5py.File(sys.argv[1], "r") as f:
+                print(int(f.attrs["clean_shutdown"]), f.attrs["end_reason"], f["video/frames"].shape[0])
+            """, arguments: [second.outputDirectory + "/killed.h5"])
+        #expect(check.status == 0, "plain h5py opens the recovered file: \(check.stderr)")
+        let fields = check.stdout.split(separator: " ").map(String.init)
+        #expect(fields.first == "0")
+        #expect(fields.dropFirst().first == "recovered")
+        #expect(second.log.contains("recovered a session"), "\(second.log)")
+        #expect(second.terminate() == 0)
+    }
+
+    @Test func cliExitCodesWithoutADaemon() throws {
+        let result = try runTool(TestPaths.recorderCLI, ["status", "--socket", "/nonexistent/recorder.sock"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("not reachable"))
+        let usage = try runTool(TestPaths.recorderCLI, ["start", "--name", ".hidden", "--socket", "/nonexistent/recorder.sock"])
+        #expect(usage.status == 64)
+    }
+}
+
+/// A `recorderd` child process with its own socket and output directory.
+final class DaemonProcess {
+    let directory: URL
+    let socketPath: String
+    let outputDirectory: String
+    private let process = Process()
+    private let logPath: String
+
+    /// True when the built recorderd is the real daemon (not the pre-integration placeholder).
+    static let binaryIsReal: Bool = {
+        guard FileManager.default.isExecutableFile(atPath: TestPaths.recorderDaemon),
+              let result = try? runTool(TestPaths.recorderDaemon, ["--help"]) else { return false }
+        return result.status == 0 && result.stdout.contains("usage: recorderd")
+    }()
+
+    init(display: XvfbDisplay, environment: [String: String] = [:], directory reuse: URL? = nil) throws {
+        directory = try reuse ?? TestPaths.temporaryDirectory("recorderd")
+        socketPath = directory.appendingPathComponent("run/control.sock").path
+        outputDirectory = directory.appendingPathComponent("sessions").path
+        logPath = directory.appendingPathComponent("recorderd-\(UUID().uuidString.prefix(6)).log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: TestPaths.recorderDaemon)
+        process.arguments = ["--socket", socketPath, "--output-dir", outputDirectory]
+        var env = ProcessInfo.processInfo.environment
+        env["DISPLAY"] = display.name
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        env.merge(environment) { $1 }
+        process.environment = env
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if let reply = try? DaemonClient(socketPath: socketPath, timeoutSeconds: 2).send(.status), reply["ok"] == true { return }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw RecorderTestFailure("recorderd did not answer on \(socketPath): \(log_())")
+    }
+
+    private func log_() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    var log: String { log_() }
+
+    /// SIGTERM, then the exit status (within 100 s, the daemon's own stop limit plus margin).
+    func terminate() -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(100)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(); return -1 }
+        return process.terminationStatus
+    }
+
+    /// SIGKILL, as a crash would.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { kill() }
+}
+
+/// A test set-up step that failed, with what the daemon said.
+struct RecorderTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
