@@ -2,8 +2,10 @@ import Foundation
 import RecorderCore
 
 /// A private Xvfb server for one test suite: its own display number, MIT-SHM on, killed on `stop()` or deinit.
+///
+/// Xvfb picks a free display number itself (`-displayfd`), so suites starting in parallel never share one.
 public final class XvfbDisplay: @unchecked Sendable {
-    // @unchecked Sendable: `process` is set once in init and only read afterwards (terminate is thread-safe).
+    // @unchecked Sendable: `process` is set once in init and only read afterwards (signals are thread-safe).
     /// `:N`, to pass as `--display` or DISPLAY.
     public let name: String
     public let number: Int
@@ -11,48 +13,45 @@ public final class XvfbDisplay: @unchecked Sendable {
     public let height: Int
     private let process: Process
 
-    /// Starts Xvfb on the first free display number at or above 90 and waits until it accepts connections.
+    /// Starts Xvfb and waits until it accepts connections.
     public init(width: Int = 640, height: Int = 480, depth: Int = 24, extraArguments: [String] = []) throws {
         self.width = width
         self.height = height
-        var chosen: Int?
-        var started: Process?
-        for candidate in 90..<400 {
-            let lock = "/tmp/.X\(candidate)-lock"
-            let socket = "/tmp/.X11-unix/X\(candidate)"
-            if FileManager.default.fileExists(atPath: lock) || FileManager.default.fileExists(atPath: socket) { continue }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
-            process.arguments = [":\(candidate)", "-screen", "0", "\(width)x\(height)x\(depth)", "-nolisten", "tcp",
-                                 "+extension", "MIT-SHM", "-noreset"] + extraArguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            if XvfbDisplay.waitForSocket(socket, process: process) {
-                chosen = candidate
-                started = process
-                break
-            }
-            process.terminate()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
+        process.arguments = ["-displayfd", "1", "-screen", "0", "\(width)x\(height)x\(depth)", "-nolisten", "tcp",
+                             "+extension", "MIT-SHM", "-noreset"] + extraArguments
+        let announce = Pipe()
+        process.standardOutput = announce
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard let chosen = XvfbDisplay.readDisplayNumber(announce.fileHandleForReading.fileDescriptor, timeout: 15) else {
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            throw RecorderError.display("Xvfb did not announce a display number")
         }
-        guard let chosen, let started else { throw RecorderError.display("no free X display number for Xvfb") }
         number = chosen
         name = ":\(chosen)"
-        process = started
+        self.process = process
     }
 
-    private static func waitForSocket(_ path: String, process: Process) -> Bool {
-        let deadline = Date().addingTimeInterval(10)
+    /// Reads the number Xvfb writes to its -displayfd once it is ready.
+    private static func readDisplayNumber(_ fd: Int32, timeout: Double) -> Int? {
+        var text = ""
+        let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if !process.isRunning { return false }
-            if FileManager.default.fileExists(atPath: path) {
-                // The socket exists slightly before the server answers; xdpyinfo proves it answers.
-                if (try? runTool("/usr/bin/xdpyinfo", ["-display", ":\(path.split(separator: "X").last!)"]).status) == 0 { return true }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) >= 0 else { return nil }
+            if poller.revents & Int16(POLLIN) != 0 {
+                var byte: UInt8 = 0
+                if read(fd, &byte, 1) != 1 { return nil }
+                if byte == UInt8(ascii: "\n") { return Int(text) }
+                text.append(Character(UnicodeScalar(byte)))
+            } else if poller.revents != 0 {
+                return nil
             }
-            Thread.sleep(forTimeInterval: 0.05)
         }
-        return false
+        return nil
     }
 
     /// The Xvfb process id (tests kill it to simulate a lost display).
@@ -60,7 +59,7 @@ public final class XvfbDisplay: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// Kills the server at once (SIGKILL) and waits for it.
+    /// Kills the server at once (SIGKILL) and waits for it: the display goes away as if it crashed.
     public func kill() {
         guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
@@ -70,11 +69,10 @@ public final class XvfbDisplay: @unchecked Sendable {
     }
 
     /// Stops the server and waits for it to exit.
-    public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
+    ///
+    /// SIGKILL, not SIGTERM: a server started from a test thread inherits that thread's blocked
+    /// signals, and a blocked SIGTERM would leave the wait hanging.
+    public func stop() { kill() }
 
     deinit { stop() }
 }
