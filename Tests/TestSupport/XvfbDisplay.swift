@@ -26,7 +26,7 @@ public final class XvfbDisplay: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         guard let chosen = XvfbDisplay.readDisplayNumber(announce.fileHandleForReading.fileDescriptor, timeout: 15) else {
-            kill(process.processIdentifier, SIGKILL)
+            Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw RecorderError.display("Xvfb did not announce a display number")
         }
