@@ -40,7 +40,7 @@ swift-test:
 	swift test --skip-build $(SWIFT_TEST_FLAGS)
 
 python-test:
-	$(PYTHON) -m pytest -q python/tests
+	RECORDER_BIN=$(CURDIR)/.build/debug/recorder $(PYTHON) -m pytest -q python/tests
 
 demo: deps release
 	./scripts/demo.sh

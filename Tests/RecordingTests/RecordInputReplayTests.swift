@@ -9,7 +9,7 @@ final class RecordInputReplayTests {
     static func fixtureEvents(_ path: String) throws -> [(t: Double, type: Int, code: Int, value: Int)] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { line in
             guard line.hasPrefix("E:") else { return nil }
-            let parts = line.split(separator: "#")[0].split(separator: " ")
+            let parts = line.split(separator: "#")[0].split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count >= 5, let t = Double(parts[1]), let type = Int(parts[2], radix: 16),
                   let code = Int(parts[3], radix: 16), let value = Int(parts[4]) else {
                 throw CheckFailure(message: "bad fixture line: \(line)")

@@ -1,0 +1,147 @@
+"""The reader on files the Swift recorder really wrote: `recorder record` under a private Xvfb.
+
+The recorder binary comes from RECORDER_BIN (the Makefile points it at the debug build); these tests
+fail, not skip, when it is missing, so a broken build cannot pass unnoticed.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import h5py
+import hdf5plugin  # noqa: F401
+import numpy as np
+import pytest
+
+import recorder_reader as rr
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECORDER = os.environ.get("RECORDER_BIN", os.path.join(REPO, ".build/debug/recorder"))
+FIXTURES = os.path.join(os.path.dirname(REPO), "shared/fixtures/evemu")
+
+
+@pytest.fixture(scope="module")
+def display():
+    assert os.path.exists(RECORDER), f"recorder binary missing at {RECORDER}; build first (make test does)"
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "320x240x24", "-nolisten", "tcp",
+                             "+extension", "MIT-SHM"], pass_fds=(write_end,), stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    number = b""
+    while not number.endswith(b"\n"):
+        chunk = os.read(read_end, 16)
+        assert chunk, "Xvfb did not start"
+        number += chunk
+    os.close(read_end)
+    name = ":" + number.decode().strip()
+    scene = subprocess.Popen([sys.executable, os.path.join(REPO, "scripts/moving_scene.py"), name, "300"])
+    time.sleep(0.5)
+    yield name
+    scene.kill()
+    xvfb.kill()
+    scene.wait()
+    xvfb.wait()
+
+
+def record(display, path, *args):
+    result = subprocess.run([RECORDER, "record", "--display", display, "--output", str(path), "--quiet", *args],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def independent_decode(path):
+    """Every frame decoded with plain h5py and the reference rule, without the reader."""
+    with h5py.File(path, "r") as f:
+        frames, refs = f["video/frames"], f["video/reference"][:]
+        images = []
+        for i in range(frames.shape[0]):
+            data = frames[i]
+            images.append(data if refs[i] < 0 else np.bitwise_xor(images[refs[i]], data))
+        return images
+
+
+@pytest.mark.parametrize("codec,interval", [("zstd", 1), ("zstd", 12), ("lz4", 5), ("none", 3)])
+def test_reader_decodes_every_recorded_frame_exactly(display, tmp_path, codec, interval):
+    path = tmp_path / f"{codec}-{interval}.h5"
+    record(display, path, "--duration", "1.5", "--input", "none", "--codec", codec, "--keyframe-interval", str(interval))
+    expected = independent_decode(path)
+    with rr.open(path) as session:
+        assert len(session) == len(expected) >= 60
+        assert session.clean_shutdown and session.end_reason == "duration"
+        assert session.codec == codec
+        for i, image in enumerate(expected):
+            assert np.array_equal(session.frame(i), image), f"frame {i}"
+        # Sequential playback decoded each stored chunk once.
+        assert session.chunk_reads == len(expected)
+        # The moving scene really moves: consecutive frames differ.
+        assert not np.array_equal(session.frame(0), session.frame(len(session) - 1))
+        refs = session.references
+        assert (refs >= 0).any() == (interval > 1)
+
+
+def test_replayed_input_and_state_align_with_frames(display, tmp_path):
+    path = tmp_path / "aligned.h5"
+    pad = os.path.join(FIXTURES, "madcatz-xbox360-pad.events")
+    record(display, path, "--duration", "4.5", "--input", f"replay:{pad}", "--fps", "30",
+           "--meta", "game=scene", "--meta", "player=test")
+    recorded = [line for line in open(pad) if line.startswith("E:")]
+    with rr.open(path) as session:
+        events = session.events()
+        assert len(events) == len(recorded)
+        first_type, first_code = (int(v, 16) for v in recorded[0].split()[2:4])
+        assert (int(events[0]["type"]), int(events[0]["code"])) == (first_type, first_code)
+        assert session.meta == {"game": "scene", "player": "test"}
+        assert [d["kind"] for d in session.devices] == ["gamepad"]
+        # Events between consecutive frames partition all events from the first frame on.
+        n = len(session)
+        between = sum(len(session.events_between_frames(i, i + 1)) for i in range(n - 1))
+        after_first = np.count_nonzero(events["t_ns"] >= session.timestamps_ns[0])
+        tail = len(session.events_between_frames(n - 1, n))
+        assert between + tail == after_first
+        idx = session.frame_index(events["t_ns"])
+        assert idx.min() >= -1 and idx.max() <= n - 1
+        samples = session.state_samples()
+        assert 18 <= len(samples) <= 25, "about 5 samples per second over 4.5 s"
+        assert samples.dtype.names[:3] == ("t_ns", "cursor_x", "cursor_y")
+        assert np.all(np.diff(samples["t_ns"]) > 0)
+
+
+def test_inspect_cli_on_a_recorded_file(display, tmp_path):
+    path = tmp_path / "inspect.h5"
+    record(display, path, "--duration", "1", "--input", "none")
+    sheet, timeline = tmp_path / "sheet.png", tmp_path / "timeline.png"
+    out = subprocess.run([sys.executable, "-m", "recorder_reader", "inspect", str(path), "--json",
+                          "--contact-sheet", str(sheet), "--timeline", str(timeline)],
+                         capture_output=True, text=True, cwd=os.path.join(REPO, "python"))
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    with h5py.File(path, "r") as f:
+        assert summary["video"]["frames"] == f["video/frames"].shape[0]
+        assert summary["end_reason"] == "duration" and summary["clean_shutdown"]
+    assert sheet.stat().st_size > 0 and timeline.stat().st_size > 0
+
+
+def test_reader_follows_a_live_recording(display, tmp_path):
+    path = tmp_path / "live.h5"
+    proc = subprocess.Popen([RECORDER, "record", "--display", display, "--output", str(path), "--quiet",
+                             "--duration", "5", "--input", "none"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)
+        session = rr.open(path)
+        first = len(session)
+        assert not session.clean_shutdown
+        time.sleep(1.5)
+        second = session.refresh()
+        assert second > first > 0, (first, second)
+        last = session.frame(second - 1)
+        assert last.shape == (240, 320, 3)
+        session.close()
+    finally:
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    with rr.open(path) as finished:
+        assert finished.clean_shutdown and len(finished) >= second
