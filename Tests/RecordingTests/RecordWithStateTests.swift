@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Capture at 60 FPS and the state sampler together for 10 s, each on its own X connection.
+@Suite(.serialized)
+final class RecordWithStateTests {
+    @Test func captureAndSamplerRunTogetherWithoutXErrorsOrDrops() throws {
+        let display = try XvfbDisplay(width: 640, height: 480)
+        defer { display.stop() }
+        let directory = try TestPaths.temporaryDirectory("state")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scene = try BackgroundProcess("/usr/bin/env", ["python3", TestScripts.movingScene, display.name, "60"])
+        defer { scene.terminate() }
+        Thread.sleep(forTimeInterval: 0.5)
+        let probes = directory.appendingPathComponent("probes.toml")
+        try """
+            [[probe]]
+            name = "hp"
+            kind = "bar"
+            region = [100, 50, 200, 10]
+            color = "#f0d020"
+
+            [[probe]]
+            name = "tint"
+            kind = "mean"
+            region = [0, 0, 640, 480]
+
+            [[probe]]
+            name = "scene"
+            kind = "changed"
+            region = [0, 0, 320, 240]
+
+            [[probe]]
+            name = "focus"
+            kind = "window"
+            """.write(to: probes, atomically: true, encoding: .utf8)
+        let file = directory.appendingPathComponent("together.h5").path
+        let result = try runTool(TestPaths.recorderCLI, [
+            "record", "--display", display.name, "--output", file, "--input", "none", "--duration", "10",
+            "--state-config", probes.path, "--quiet", "--json",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        let counters = report["counters"] as? [String: Any] ?? [:]
+        #expect(counters["xErrors"] as? Int == 0)
+        #expect(counters["framesDropped"] as? Int == 0, "the writer kept up: \(counters)")
+        #expect(counters["grabFailures"] as? Int == 0)
+        let written = counters["framesWritten"] as? Int ?? 0
+        #expect(written >= 594, "10 s at 60 FPS: at least 99% of 600 ticks delivered, got \(written) (\(counters))")
+
+        let summary = try sessionCheck("summary", file)
+        #expect((45...55).contains(summary["samples"] as? Int ?? 0), "5 samples a second for 10 s: \(summary["samples"] ?? "none")")
+        let kinds = (summary["notes"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(!kinds.contains("x-error"), "\(kinds)")
+        #expect(!kinds.contains("grab-failed"), "\(kinds)")
+    }
+}
