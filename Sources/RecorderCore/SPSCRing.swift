@@ -45,10 +45,7 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     @discardableResult
     @inline(__always)
     public func tryPush(_ element: Element) -> Bool {
-        let t = tail.load(ordering: .relaxed)
-        if t &- head.load(ordering: .acquiring) >= capacity { return false }
-        (slots + (t & mask)).initialize(to: element)
-        tail.store(t &+ 1, ordering: .releasing)
+        guard tryPushQuietly(element) else { return false }
         doorbell.ring()
         return true
     }
