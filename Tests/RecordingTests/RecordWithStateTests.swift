@@ -55,4 +55,29 @@ final class RecordWithStateTests {
         #expect(!kinds.contains("x-error"), "\(kinds)")
         #expect(!kinds.contains("grab-failed"), "\(kinds)")
     }
+
+    @Test func badProbeFileStopsTheSessionBeforeAnyFileExists() throws {
+        let display = try XvfbDisplay(width: 320, height: 240)
+        defer { display.stop() }
+        let directory = try TestPaths.temporaryDirectory("badprobe")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let probes = directory.appendingPathComponent("bad.toml")
+        try """
+            [[probe]]
+            name = "hp"
+            kind = "bar"
+            region = [300, 200, 200, 10]
+            color = "#d01010"
+            """.write(to: probes, atomically: true, encoding: .utf8)
+        let file = directory.appendingPathComponent("never.h5").path
+        let result = try runTool(TestPaths.recorderCLI, [
+            "record", "--display", display.name, "--output", file, "--input", "none", "--duration", "1",
+            "--state-config", probes.path, "--quiet",
+        ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("bad.toml"), "the error names the file: \(result.stderr)")
+        #expect(result.stderr.contains("hp"), "the error names the probe: \(result.stderr)")
+        #expect(result.stderr.contains("region"), "the error names the field: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: file), "a session that never started leaves no file")
+    }
 }
