@@ -3,17 +3,17 @@ import Foundation
 import RecorderCore
 
 extension SessionOptionArguments {
-    /// The options as `start` request fields: only those changed from the built-in defaults, so the
-    /// daemon's config file supplies the rest; paths are made absolute against this working directory.
+    /// The options as `start` request fields: only those given on the command line, so the daemon's
+    /// config file supplies the rest; paths are made absolute against this working directory.
     func requestFields(duration: Double?) throws(RecorderError) -> [String: JSONValue] {
         var fields: [String: JSONValue] = [:]
         if let display { fields["display"] = .string(display) }
-        if fps != 60 { fields["fps"] = .int(Int64(fps)) }
+        if let fps { fields["fps"] = .int(Int64(fps)) }
         if let region { fields["region"] = .string(region) }
         if let window { fields["window"] = .string(window) }
-        if codec != SessionOptions.Codec.zstd.rawValue { fields["codec"] = .string(codec) }
-        if compressionLevel != 1 { fields["compression_level"] = .int(Int64(compressionLevel)) }
-        if keyframeInterval != SessionOptions.defaultKeyframeInterval { fields["keyframe_interval"] = .int(Int64(keyframeInterval)) }
+        if let codec { fields["codec"] = .string(codec) }
+        if let compressionLevel { fields["compression_level"] = .int(Int64(compressionLevel)) }
+        if let keyframeInterval { fields["keyframe_interval"] = .int(Int64(keyframeInterval)) }
         if !inputs.isEmpty {
             var sources: [JSONValue] = []
             for text in inputs {
@@ -26,7 +26,7 @@ extension SessionOptionArguments {
             fields["input"] = .array(sources)
         }
         if let stateConfig { fields["state_config"] = .string(Self.absolute(stateConfig)) }
-        if stateRate != 5 { fields["state_rate"] = .double(stateRate) }
+        if let stateRate { fields["state_rate"] = .double(stateRate) }
         if !meta.isEmpty { fields["meta"] = .array(meta.map { .string($0) }) }
         if redactKeys { fields["redact_keys"] = true }
         if let inputFocus { fields["input_focus"] = .string(inputFocus) }
