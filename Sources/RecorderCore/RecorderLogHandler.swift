@@ -21,14 +21,12 @@ public struct RecorderLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?,
-        source: String, file: String, function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
         var merged = metadata
-        if let extra { merged.merge(extra) { $1 } }
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        if let error = event.error { merged["error"] = "\(error)" }
         let fields = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        let text = "\(level) [\(NamedThread.currentName)] \(label): \(message)\(fields)\n"
+        let text = "\(event.level) [\(NamedThread.currentName)] \(label): \(event.message)\(fields)\n"
         // One write(2) per line so lines from different threads never interleave.
         text.utf8CString.withUnsafeBufferPointer { buffer in
             _ = Glibc.write(2, buffer.baseAddress, buffer.count - 1)
