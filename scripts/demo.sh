@@ -24,8 +24,14 @@ pids+=($!)
 sleep 1
 FILE="$OUT_DIR/demo-$(date +%Y%m%d-%H%M%S).h5"
 echo "recording $SECONDS_TO_RECORD s of a moving scene on $DISPLAY_NAME"
-"$BIN/recorder" record --display "$DISPLAY_NAME" --output "$FILE" --duration "$SECONDS_TO_RECORD" --input none --meta demo=1
+# Input: a real gamepad recording played as a live device, when the shared fixtures are beside the repo.
+PAD=../shared/fixtures/evemu/madcatz-xbox360-pad.events
+INPUT=none
+[ -f "$PAD" ] && INPUT="replay:$(cd "$(dirname "$PAD")" && pwd)/$(basename "$PAD")"
+"$BIN/recorder" record --display "$DISPLAY_NAME" --output "$FILE" --duration "$SECONDS_TO_RECORD" --input "$INPUT" --meta demo=1
 echo
 "$BIN/recorder" inspect "$FILE"
+SHEET="${FILE%.h5}-contact-sheet.png"
+(cd python && python3 -m recorder_reader inspect "$FILE" --contact-sheet "$SHEET" >/dev/null) && echo "contact sheet: $SHEET"
 echo
 echo "session file: $FILE"
