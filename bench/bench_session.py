@@ -5,9 +5,16 @@ on the same private Xvfb, in the same run, and prints one table with the ratios 
     bench_session.py [--seconds 30] [--sizes 1920x1080,1280x720,2560x1440] [--peer-codec zstd]
                      [--long SECONDS] [--keep DIR]
 
-Figures per recorder: delivered frames (% of the 60 Hz ticks), dropped ticks, frame interval p50/p99/max
-(ms, against 16.67), CPU in cores (user+sys over wall, from wait4), peak RSS, output MB/s, compression
-ratio (raw RGB bytes / file bytes). --long N also samples the recorder's RSS every 10 s for N seconds.
+Each recorder gets a fresh Xvfb + OpenTTD started the same way and is started the same time after
+the game, so both see the same phase of the title sequence (it alternates ~15-20 s holds with ~30 s
+full-screen pans; a pan changes almost every pixel every frame).
+
+Figures per recorder: delivered frames (% of the 60 Hz ticks of the duration), dropped ticks, frame
+interval p50/p99/max (ms, against 16.67), CPU in cores (user+sys over wall, from wait4), peak RSS,
+output MB/s, compression ratio (raw RGB bytes / file bytes); beside them the game's and the X server's
+CPU over the same run, the load average when it started, and for the recorder the share of frames stored
+whole (keyframes: pans and scene cuts) and the writer's time per frame. --long N also records N seconds
+with the recorder alone and samples its RSS every 10 s. RECORDER=path picks the binary.
 """
 import argparse
 import json
@@ -22,7 +29,7 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RECORDER = os.path.join(ROOT, ".build/release/recorder")
+RECORDER = os.environ.get("RECORDER") or os.path.join(ROOT, ".build/release/recorder")
 PEER = os.path.join(os.path.dirname(ROOT), "shared/bench/py_baseline_recorder.py")
 
 
@@ -44,6 +51,16 @@ def wait_for_display(name, proc, timeout=10):
     raise SystemExit(f"Xvfb {name} did not come up")
 
 
+def process_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average():
+    return os.getloadavg()[0]
+
+
 class Game:
     """Xvfb plus OpenTTD's title screen at one resolution."""
 
@@ -60,6 +77,10 @@ class Game:
         if self.game.poll() is not None:
             raise SystemExit("openttd exited early")
 
+    def cpu_seconds(self):
+        """User+sys seconds used so far by (game, X server)."""
+        return tuple(process_cpu_seconds(p.pid) for p in (self.game, self.xvfb))
+
     def close(self):
         for proc in (self.game, self.xvfb):
             if proc.poll() is None:
@@ -70,81 +91,105 @@ class Game:
                     proc.kill()
 
 
-def run_measured(cmd, seconds_hint, rss_every=None):
-    """Runs cmd to completion; returns (wall seconds, rusage, stdout, RSS samples in MB)."""
+def run_measured(cmd, game, rss_every=None, env=None):
+    """Runs cmd to completion beside `game`; returns (wall seconds, rusage, stdout, RSS samples in MB,
+    extras: game and X server CPU in cores over the run, 1-minute load average at the start)."""
+    load = load_average()
+    game_before, server_before = game.cpu_seconds()
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Files, not pipes: a full pipe would stall the recorder, and wait4 must reap it to get its rusage.
+    out_file, err_file = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, env=env)
     samples = []
     if rss_every:
-        while proc.poll() is None:
-            try:
+        next_sample = start
+        # WNOWAIT: look without reaping, so wait4 below still gets the rusage (poll() would reap it).
+        while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            if time.monotonic() >= next_sample:
+                next_sample += rss_every
                 with open(f"/proc/{proc.pid}/status") as status:
                     for line in status:
                         if line.startswith("VmRSS:"):
                             samples.append((round(time.monotonic() - start), int(line.split()[1]) / 1024))
-            except FileNotFoundError:
-                break
-            time.sleep(rss_every)
+            time.sleep(0.2)
     _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait for it again
     wall = time.monotonic() - start
-    out = proc.stdout.read().decode()
-    err = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
+    game_after, server_after = game.cpu_seconds()
+    out_file.seek(0)
+    err_file.seek(0)
+    out = out_file.read().decode()
+    err = err_file.read().decode()
+    if proc.returncode != 0:
         print(err, file=sys.stderr)
         raise SystemExit(f"{cmd[0]} failed")
-    return wall, usage, out, samples
+    extras = {"game_cores": (game_after - game_before) / wall, "server_cores": (server_after - server_before) / wall,
+              "load": load}
+    return wall, usage, out, samples, extras
 
 
-def analyse_recorder_file(path, fps):
+def analyse_recorder_file(path, fps, seconds):
+    """Frames delivered against the ticks of the whole duration (a drop at the end counts too)."""
     import h5py
     with h5py.File(path, "r") as f:
         ts = f["video/timestamp_ns"][:]
         ticks = f["video/tick"][:]
+        reference = f["video/reference"][:]
         n, h, w, _ = f["video/frames"].shape
-        start = int(f.attrs["session_start_ns"])
-        end_ticks = int(round((ts[-1] - start) * fps / 1e9)) + 1 if n else 0
+        summary = json.loads(f.attrs["summary_json"] or "{}")
     iv = np.diff(ts) / 1e6
-    expected = max(end_ticks, int(ticks[-1]) + 1 if n else 0)
+    expected = max(int(round(seconds * fps)), int(ticks[-1]) + 1 if n else 0)
     return {"frames": int(n), "expected": expected, "dropped_ticks": int(expected - n),
             "iv_p50": float(np.percentile(iv, 50)), "iv_p99": float(np.percentile(iv, 99)), "iv_max": float(iv.max()),
-            "raw_bytes": int(n) * w * h * 3}
+            "raw_bytes": int(n) * w * h * 3, "whole_pct": 100 * float((reference < 0).mean()) if n else 0,
+            "writer_p50_ms": summary.get("writer_frame_ns_p50", 0) / 1e6,
+            "writer_p99_ms": summary.get("writer_frame_ns_p99", 0) / 1e6,
+            "capture_dropped": summary.get("frames_dropped", 0), "ticks_missed": summary.get("ticks_missed", 0)}
 
 
-def bench_size(width, height, seconds, peer_codec, long_seconds, workdir):
+def run_recorder(width, height, seconds, workdir, name, rss_every=None):
+    game = Game(width, height, workdir)
+    try:
+        path = os.path.join(workdir, f"{name}-{width}x{height}.h5")
+        cmd = [RECORDER, "record", "--display", game.display, "--output", path, "--duration", str(seconds),
+               "--input", "none", "--quiet", "--json"]
+        wall, usage, _, rss, extras = run_measured(cmd, game, rss_every=rss_every)
+        r = analyse_recorder_file(path, 60, seconds)
+        size = os.path.getsize(path)
+        return dict(r, **extras, cpu_cores=(usage.ru_utime + usage.ru_stime) / wall, rss_mb=usage.ru_maxrss / 1024,
+                    mb_s=size / 1e6 / seconds, ratio=r["raw_bytes"] / size, delivered=100 * r["frames"] / r["expected"],
+                    rss_series=rss, path=path)
+    finally:
+        game.close()
+
+
+def run_peer(width, height, seconds, peer_codec, workdir):
     game = Game(width, height, workdir)
     try:
         fps = 60
-        rec_file = os.path.join(workdir, f"recorder-{width}x{height}.h5")
-        cmd = [RECORDER, "record", "--display", game.display, "--output", rec_file, "--duration", str(seconds),
-               "--input", "none", "--quiet", "--json"]
-        wall, usage, out, rss = run_measured(cmd, seconds, rss_every=10 if long_seconds else None)
-        r = analyse_recorder_file(rec_file, fps)
-        size = os.path.getsize(rec_file)
-        recorder = dict(r, cpu_cores=(usage.ru_utime + usage.ru_stime) / wall, rss_mb=usage.ru_maxrss / 1024,
-                        mb_s=size / 1e6 / seconds, ratio=r["raw_bytes"] / size, delivered=100 * r["frames"] / r["expected"])
-
-        peer_file = os.path.join(workdir, f"peer-{width}x{height}.h5")
-        env_cmd = [sys.executable, PEER, peer_file, str(seconds), str(fps), peer_codec]
-        wall, usage, out, _ = run_measured(env_cmd, seconds)
+        path = os.path.join(workdir, f"peer-{width}x{height}.h5")
+        cmd = [sys.executable, PEER, path, str(seconds), str(fps), peer_codec]
+        wall, usage, out, _, extras = run_measured(cmd, game, env=dict(os.environ, DISPLAY=game.display))
         p = json.loads(out.strip().splitlines()[-1])
-        expected = int(seconds * fps)
-        size = os.path.getsize(peer_file)
-        peer = {"frames": p["written"], "expected": expected, "dropped_ticks": expected - p["written"],
-                "iv_p50": p["interval_ms_p50"], "iv_p99": p["interval_ms_p99"], "iv_max": p["interval_ms_max"],
-                "cpu_cores": (usage.ru_utime + usage.ru_stime) / wall, "rss_mb": usage.ru_maxrss / 1024,
-                "mb_s": size / 1e6 / seconds, "ratio": p["written"] * width * height * 3 / size,
-                "delivered": 100 * p["written"] / expected}
-
-        long_rss = None
-        if long_seconds:
-            long_file = os.path.join(workdir, f"long-{width}x{height}.h5")
-            cmd = [RECORDER, "record", "--display", game.display, "--output", long_file, "--duration", str(long_seconds),
-                   "--input", "none", "--quiet"]
-            _, usage, _, long_rss = run_measured(cmd, long_seconds, rss_every=10)
-            os.remove(long_file)
-        return recorder, peer, long_rss
+        expected = int(round(seconds * fps))
+        size = os.path.getsize(path)
+        return dict(extras, frames=p["written"], expected=expected, dropped_ticks=expected - p["written"],
+                    iv_p50=p["interval_ms_p50"], iv_p99=p["interval_ms_p99"], iv_max=p["interval_ms_max"],
+                    cpu_cores=(usage.ru_utime + usage.ru_stime) / wall, rss_mb=usage.ru_maxrss / 1024,
+                    mb_s=size / 1e6 / seconds, ratio=p["written"] * width * height * 3 / size,
+                    delivered=100 * p["written"] / expected, whole_pct=100.0, path=path)
     finally:
         game.close()
+
+
+def machine_description():
+    model = "?"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}, Linux {os.uname().release}"
 
 
 def main():
@@ -158,31 +203,53 @@ def main():
     workdir = args.keep or tempfile.mkdtemp(prefix="recorder-bench-")
     os.makedirs(workdir, exist_ok=True)
     rows = []
+    long_run = None
+    print(f"machine: {machine_description()}", flush=True)
     try:
-        for i, size in enumerate(args.sizes.split(",")):
+        for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
-            print(f"# {w}x{h}: {args.seconds:.0f} s recorder, then {args.seconds:.0f} s peer ({args.peer_codec}) ...", flush=True)
-            rec, peer, long_rss = bench_size(w, h, args.seconds, args.peer_codec, args.long if i == 0 else 0, workdir)
-            rows.append((size, rec, peer, long_rss))
+            print(f"# {w}x{h}: {args.seconds:.0f} s recorder, then {args.seconds:.0f} s peer ({args.peer_codec}), "
+                  f"each on a fresh game", flush=True)
+            rec = run_recorder(w, h, args.seconds, workdir, "recorder")
+            peer = run_peer(w, h, args.seconds, args.peer_codec, workdir)
+            rows.append((size, rec, peer))
+            if not args.keep:
+                os.remove(rec["path"])
+                os.remove(peer["path"])
+        if args.long:
+            size = args.sizes.split(",")[0]
+            w, h = (int(v) for v in size.split("x"))
+            print(f"# {w}x{h}: {args.long:.0f} s recorder alone, RSS every 10 s", flush=True)
+            long_run = run_recorder(w, h, args.long, workdir, "long", rss_every=10)
+            os.remove(long_run["path"])
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print(f"machine: {os.cpu_count()} cores, {os.uname().release}; OpenTTD title screen; {args.seconds:.0f} s each; peer codec {args.peer_codec}")
-    header = ("size", "who", "delivered %", "dropped", "iv p50 ms", "iv p99 ms", "iv max ms", "CPU cores", "RSS MB", "MB/s", "ratio")
+    print(f"machine: {machine_description()}; OpenTTD title screen; {args.seconds:.0f} s each; peer codec {args.peer_codec}")
+    header = ("size", "who", "delivered %", "dropped", "iv p50 ms", "iv p99 ms", "iv max ms", "CPU cores", "RSS MB",
+              "MB/s", "ratio", "whole frames %", "game cores", "X cores", "load")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for size, rec, peer, _ in rows:
+    for size, rec, peer in rows:
         for who, r in (("recorder", rec), ("python peer", peer)):
             print(f"| {size} | {who} | {r['delivered']:.2f} | {r['dropped_ticks']} | {r['iv_p50']:.2f} | {r['iv_p99']:.2f} | "
-                  f"{r['iv_max']:.2f} | {r['cpu_cores']:.2f} | {r['rss_mb']:.0f} | {r['mb_s']:.1f} | {r['ratio']:.1f} |")
+                  f"{r['iv_max']:.2f} | {r['cpu_cores']:.2f} | {r['rss_mb']:.0f} | {r['mb_s']:.1f} | {r['ratio']:.1f} | "
+                  f"{r['whole_pct']:.0f} | {r['game_cores']:.2f} | {r['server_cores']:.2f} | {r['load']:.2f} |")
         ratio = lambda k: rec[k] / peer[k] if peer[k] else float("nan")
         print(f"| {size} | recorder/peer | {ratio('delivered'):.3f} | | | {ratio('iv_p99'):.3f} | {ratio('iv_max'):.3f} | "
-              f"{ratio('cpu_cores'):.2f} | {ratio('rss_mb'):.2f} | {ratio('mb_s'):.2f} | {ratio('ratio'):.2f} |")
-    for size, _, _, long_rss in rows:
-        if long_rss:
-            print(f"\nRSS over a {args.long:.0f} s recording at {size} (s, MB): " + ", ".join(f"{t}:{m:.0f}" for t, m in long_rss))
+              f"{ratio('cpu_cores'):.2f} | {ratio('rss_mb'):.2f} | {ratio('mb_s'):.2f} | {ratio('ratio'):.2f} | | "
+              f"{ratio('game_cores'):.2f} | {ratio('server_cores'):.2f} | |")
+    print()
+    for size, rec, _ in rows:
+        print(f"recorder {size}: writer per frame p50 {rec['writer_p50_ms']:.1f} ms, p99 {rec['writer_p99_ms']:.1f} ms; "
+              f"dropped for want of a free slot {rec['capture_dropped']}, ticks missed by the capture thread {rec['ticks_missed']}")
+    if long_run:
+        print(f"\nlong run at {args.sizes.split(',')[0]}: {args.long:.0f} s, delivered {long_run['delivered']:.2f} %, "
+              f"CPU {long_run['cpu_cores']:.2f} cores, {long_run['mb_s']:.1f} MB/s, peak RSS {long_run['rss_mb']:.0f} MB, "
+              f"load {long_run['load']:.2f}")
+        print("RSS (s:MB): " + ", ".join(f"{t}:{m:.0f}" for t, m in long_run["rss_series"]))
 
 
 if __name__ == "__main__":

@@ -384,3 +384,13 @@ void CX11Shim_xor_into(uint8_t *dst, const uint8_t *src, size_t size) {
     }
     for (; i < size; i++) dst[i] ^= src[i];
 }
+
+double CX11Shim_sampled_nonzero_share(const uint8_t *bytes, size_t size, size_t step) {
+    if (size == 0 || step == 0) return 0;
+    size_t seen = 0, nonzero = 0;
+    for (size_t i = 0; i < size; i += step) {
+        seen++;
+        nonzero += bytes[i] != 0;
+    }
+    return (double)nonzero / (double)seen;
+}

@@ -94,4 +94,8 @@ int CX11Shim_bgrx_xor_rgb(const uint8_t *src, size_t stride, size_t width, size_
 
 /// dst ^= src over `size` bytes.
 void CX11Shim_xor_into(uint8_t *dst, const uint8_t *src, size_t size);
+
+/// Share (0...1) of non-zero bytes among every `step`-th byte of `bytes`: a cheap density estimate
+/// (a prime step walks across all channels and columns).
+double CX11Shim_sampled_nonzero_share(const uint8_t *bytes, size_t size, size_t step);
 #endif

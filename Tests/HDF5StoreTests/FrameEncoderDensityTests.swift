@@ -1,0 +1,64 @@
+import CX11Shim
+@testable import HDF5Store
+import RecorderCore
+import Testing
+
+/// The dense-residual shortcut: a scrolling view is stored whole without compressing its residual,
+/// a sparse change stays a residual, and every chunk still decodes to the exact image.
+@Suite struct FrameEncoderDensityTests {
+    static let width = 96
+    static let height = 64
+
+    /// A textured BGRX screen scrolled left by `shift` pixels.
+    static func scrolledScreen(shift: Int, stride: Int) -> [UInt8] {
+        var pixels = [UInt8](repeating: 0xEE, count: stride * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let u = UInt32(x + shift), v = UInt32(y)
+                let value = (u &* 2_654_435_761) ^ (v &* 40_503) ^ (u &* v &* 97)
+                for c in 0..<3 { pixels[y * stride + x * 4 + c] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(c))) }
+            }
+        }
+        return pixels
+    }
+
+    static func rgb(_ bgrx: [UInt8], stride: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                for c in 0..<3 { out[(y * width + x) * 3 + c] = bgrx[y * stride + x * 4 + 2 - c] }
+            }
+        }
+        return out
+    }
+
+    @Test("sampled non-zero share counts every step-th byte")
+    func sampledShare() {
+        var bytes = [UInt8](repeating: 0, count: 1000)
+        #expect(CX11Shim_sampled_nonzero_share(&bytes, bytes.count, 10) == 0)
+        for i in stride(from: 0, to: 1000, by: 20) { bytes[i] = 1 }
+        #expect(CX11Shim_sampled_nonzero_share(&bytes, bytes.count, 10) == 0.5)
+        #expect(CX11Shim_sampled_nonzero_share(&bytes, bytes.count, 20) == 1)
+    }
+
+    @Test("scrolling frames are stored whole, a small change as a residual, all lossless", arguments: [ReferencePolicy.lastKeyframe, .previousFrame])
+    func scrollingIsStoredWhole(policy: ReferencePolicy) throws {
+        let stride = Self.width * 4 + 32
+        let encoder = try FrameEncoder(width: Self.width, height: Self.height, codec: .zstd, level: 1,
+                                       keyframeInterval: 60, policy: policy)
+        var screens = (0..<4).map { Self.scrolledScreen(shift: $0, stride: stride) }
+        var changed = screens[3]
+        for x in 10..<14 { changed[5 * stride + x * 4] ^= 0xFF } // four pixels of one row
+        screens.append(changed)
+        var references: [Int64] = []
+        for screen in screens {
+            let encoded = try screen.withUnsafeBytes { try encoder.encode(pixels: $0.baseAddress!, bytesPerLine: stride) }
+            references.append(encoded.reference)
+            var decoded = [UInt8](repeating: 0, count: Self.width * Self.height * 3)
+            #expect(CX11Shim_frame_decode(Int32(CX11SHIM_CODEC_ZSTD), encoded.bytes, encoded.size, &decoded, decoded.count) == 0)
+            if encoded.reference < 0 { #expect(decoded == Self.rgb(screen, stride: stride)) }
+        }
+        // Frames 1-3 scroll (every pixel moves): whole. Frame 4 changes four pixels of frame 3: a residual.
+        #expect(references == [-1, -1, -1, -1, 3])
+    }
+}
