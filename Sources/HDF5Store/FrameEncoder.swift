@@ -10,10 +10,12 @@ public enum ReferencePolicy: String, Sendable, Codable {
     case lastKeyframe = "last-keyframe"
 }
 
-/// Turns BGRX capture slots into the chunk bytes of `/video/frames`: whole RGB images or XOR residuals,
-/// compressed by the session codec, with every buffer allocated once.
+/// Decides how each BGRX capture slot is stored in `/video/frames` (whole RGB image, XOR residual, or
+/// identical to its reference) and writes the bytes to compress; the `CompressionPool` compresses them.
+///
+/// Runs on the writer thread only, frame after frame: the reference image is its private state.
 final class FrameEncoder {
-    /// One frame ready for `H5Dwrite_chunk`; `bytes` stays valid until the next `encode`.
+    /// One frame ready for `H5Dwrite_chunk`.
     struct Encoded {
         var bytes: UnsafeRawPointer
         var size: Int
@@ -22,39 +24,37 @@ final class FrameEncoder {
         var isIdentical: Bool
     }
 
+    /// What `prepare` decided for one frame.
+    struct Plan {
+        /// -1 for a whole image, else the index of the frame it is XORed with.
+        var reference: Int64
+        /// The residual is all zeros: store `zeroChunk`, nothing to compress.
+        var isIdentical: Bool
+    }
+
     let width: Int
     let height: Int
     let codec: SessionOptions.Codec
     let keyframeInterval: Int
     let policy: ReferencePolicy
-    /// A residual whose compressed size passes this fraction of the last keyframe's ends the run
-    /// (a scene cut): the frame is stored whole instead.
-    static let residualBudget = 0.5
-    /// A residual with more non-zero bytes than this share is not worth compressing as one: it cannot
-    /// come near `residualBudget` of a keyframe, so it is stored whole straight away. On OpenTTD at 1080p
-    /// accepted residuals have at most ~26% non-zero bytes, a scrolling view 65-82%; compressing such a
-    /// residual only to throw it away cost ~9 ms of zstd per frame on top of the keyframe's ~18 ms.
+    /// A residual with more non-zero bytes than this share is stored whole instead (scrolling, a scene
+    /// cut): it would compress no better than the image. On OpenTTD at 1080p accepted residuals have at
+    /// most ~26% non-zero bytes, a scrolling view 65-82%, a new random image ~100%.
     static let denseResidualShare = 0.5
     /// Every this many bytes is looked at for the density estimate (prime: all channels and columns;
     /// ~6,000 samples at 1080p, a few microseconds).
     static let densitySampleStep = 1021
 
     private let frameBytes: Int
-    private let coder: OpaquePointer
     /// The reference image (previous frame, or last keyframe) as packed RGB.
     private let reference: UnsafeMutablePointer<UInt8>
-    /// The residual of the current frame (also the RGB image when there is no reference).
-    private let scratch: UnsafeMutablePointer<UInt8>
-    private let output: UnsafeMutableRawPointer
-    private let outputCapacity: Int
     /// The all-zero residual, compressed once.
     private let zeroChunk: UnsafeMutableRawPointer
     private let zeroChunkSize: Int
 
-    /// Frames encoded so far (the next frame's index).
+    /// Frames prepared so far (the next frame's index).
     private(set) var index: Int64 = 0
     private var lastKeyframeIndex: Int64 = -1
-    private var lastKeyframeSize = 0
     private var hasReference = false
 
     init(width: Int, height: Int, codec: SessionOptions.Codec, level: Int, keyframeInterval: Int, policy: ReferencePolicy) throws(RecorderError) {
@@ -64,81 +64,60 @@ final class FrameEncoder {
         self.keyframeInterval = max(1, keyframeInterval)
         self.policy = policy
         frameBytes = width * height * 3
-        guard let coder = CX11Shim_frame_codec_create(FrameEncoder.cCodec(codec), Int32(level)) else {
-            throw .storage("cannot create the \(codec.rawValue) encoder")
-        }
-        self.coder = coder
         let slack = 64 // the SIMD kernels store 16 bytes at a time
         reference = .allocate(capacity: frameBytes + slack)
         reference.initialize(repeating: 0, count: frameBytes + slack)
-        scratch = .allocate(capacity: frameBytes + slack)
-        scratch.initialize(repeating: 0, count: frameBytes + slack)
-        outputCapacity = CX11Shim_frame_codec_bound(coder, frameBytes)
-        output = .allocate(byteCount: outputCapacity, alignment: 64)
-        zeroChunk = .allocate(byteCount: outputCapacity, alignment: 64)
-        zeroChunkSize = CX11Shim_frame_codec_encode(coder, scratch, frameBytes, zeroChunk, outputCapacity)
+        let encoder = try ChunkCodec(codec: codec, level: level)
+        let capacity = encoder.bound(frameBytes)
+        zeroChunk = .allocate(byteCount: capacity, alignment: 64)
+        let zeros = UnsafeMutableRawPointer.allocate(byteCount: frameBytes, alignment: 64)
+        zeros.initializeMemory(as: UInt8.self, repeating: 0, count: frameBytes)
+        zeroChunkSize = encoder.encode(zeros, count: frameBytes, into: zeroChunk, capacity: capacity)
+        zeros.deallocate()
         guard zeroChunkSize > 0 else { throw .storage("cannot encode an empty \(codec.rawValue) chunk") }
     }
 
     deinit {
-        CX11Shim_frame_codec_free(coder)
         reference.deallocate()
-        scratch.deallocate()
-        output.deallocate()
         zeroChunk.deallocate()
-    }
-
-    static func cCodec(_ codec: SessionOptions.Codec) -> Int32 {
-        switch codec {
-        case .none: return Int32(CX11SHIM_CODEC_NONE)
-        case .zstd: return Int32(CX11SHIM_CODEC_ZSTD)
-        case .lz4: return Int32(CX11SHIM_CODEC_LZ4)
-        }
     }
 
     /// Bytes of one uncompressed RGB frame.
     var rawFrameBytes: Int { frameBytes }
 
-    /// Encodes the frame at `pixels` (BGRX, `bytesPerLine` apart) as the next frame of the dataset.
-    func encode(pixels: UnsafeRawPointer, bytesPerLine: Int) throws(RecorderError) -> Encoded {
+    /// The chunk of an all-zero residual, for frames `prepare` found identical to their reference.
+    func identicalChunk(reference: Int64) -> Encoded {
+        Encoded(bytes: UnsafeRawPointer(zeroChunk), size: zeroChunkSize, reference: reference, isIdentical: true)
+    }
+
+    /// Plans the frame at `pixels` (BGRX, `bytesPerLine` apart) as the next frame of the dataset and,
+    /// unless it is identical to its reference, writes the `rawFrameBytes` bytes to compress to `input`.
+    func prepare(pixels: UnsafeRawPointer, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
         let source = pixels.assumingMemoryBound(to: UInt8.self)
         let due = !hasReference || keyframeInterval == 1 || index - lastKeyframeIndex >= Int64(keyframeInterval)
         defer { index += 1 }
         if due {
-            return try encodeKeyframe { CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, reference) }
+            CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
+            if keyframeInterval > 1 { reference.update(from: input, count: frameBytes) }
+            return keyframe()
         }
         let updates = policy == .previousFrame
-        let changed = CX11Shim_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, scratch, updates ? 1 : 0) != 0
+        let changed = CX11Shim_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, input, updates ? 1 : 0) != 0
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
-        if !changed {
-            return Encoded(bytes: UnsafeRawPointer(zeroChunk), size: zeroChunkSize, reference: referenceIndex, isIdentical: true)
-        }
+        if !changed { return Plan(reference: referenceIndex, isIdentical: true) }
         if codec != .none,
-           CX11Shim_sampled_nonzero_share(scratch, frameBytes, FrameEncoder.densitySampleStep) > FrameEncoder.denseResidualShare {
-            // Scrolling or a scene cut: the residual is mostly noise, store the whole image without trying it.
-            return try encodeKeyframe {
-                if !updates { CX11Shim_xor_into(reference, scratch, frameBytes) }
-            }
+           CX11Shim_sampled_nonzero_share(input, frameBytes, FrameEncoder.densitySampleStep) > FrameEncoder.denseResidualShare {
+            // Scrolling or a scene cut: rebuild the image from the residual and store it whole.
+            if !updates { CX11Shim_xor_into(reference, input, frameBytes) }
+            input.update(from: reference, count: frameBytes)
+            return keyframe()
         }
-        let size = CX11Shim_frame_codec_encode(coder, scratch, frameBytes, output, outputCapacity)
-        guard size > 0 else { throw .storage("\(codec.rawValue) failed to encode frame \(index)") }
-        if Double(size) <= Double(lastKeyframeSize) * FrameEncoder.residualBudget || codec == .none {
-            return Encoded(bytes: UnsafeRawPointer(output), size: size, reference: referenceIndex, isIdentical: false)
-        }
-        // Scene cut: the residual no longer pays, store the whole image (rebuilt from the residual).
-        return try encodeKeyframe {
-            if !updates { CX11Shim_xor_into(reference, scratch, frameBytes) }
-        }
+        return Plan(reference: referenceIndex, isIdentical: false)
     }
 
-    /// Makes `reference` hold the current image with `prepare`, then compresses it as a whole frame.
-    private func encodeKeyframe(_ prepare: () -> Void) throws(RecorderError) -> Encoded {
-        prepare()
-        let size = CX11Shim_frame_codec_encode(coder, reference, frameBytes, output, outputCapacity)
-        guard size > 0 else { throw .storage("\(codec.rawValue) failed to encode frame \(index)") }
+    private func keyframe() -> Plan {
         hasReference = true
         lastKeyframeIndex = index
-        lastKeyframeSize = size
-        return Encoded(bytes: UnsafeRawPointer(output), size: size, reference: -1, isIdentical: false)
+        return Plan(reference: -1, isIdentical: false)
     }
 }

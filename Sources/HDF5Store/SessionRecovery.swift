@@ -127,7 +127,7 @@ public enum SessionRecovery {
         let video = H5Gopen2(file, "/video", CX11Shim_H5P_DEFAULT())
         let codecName = video >= 0 ? HDF5.readAttributeText(video, "codec") ?? "zstd" : "zstd"
         if video >= 0 { H5Gclose(video) }
-        let codec = FrameEncoder.cCodec(SessionOptions.Codec(rawValue: codecName) ?? .zstd)
+        let codec = ChunkCodec.cCodec(SessionOptions.Codec(rawValue: codecName) ?? .zstd)
 
         func chunk(_ index: Int64) -> (address: haddr_t, size: Int)? {
             var offset: [hsize_t] = [hsize_t(index), 0, 0, 0]

@@ -23,16 +23,21 @@ public struct WriterConfiguration: Sendable {
     public var referencePolicy: ReferencePolicy
     /// Bytes the writer leaves free on the file system; below it the session ends as disk-full.
     public var reservedFreeBytes: Int64
+    /// Threads that compress frames beside the writer (see `CompressionPool`).
+    public var compressionThreads: Int
 
     public static let defaultReferencePolicy = ReferencePolicy.lastKeyframe
     public static let defaultReservedFreeBytes: Int64 = 1 << 20
+    /// Two: a whole 1080p frame takes ~15 ms of zstd, so one thread has no room left at 60 FPS.
+    public static let defaultCompressionThreads = 2
 
     public init(
         path: String, options: SessionOptions, geometry: FrameGeometry, stateFields: [StateField],
         stateAttributes: [String: String], inputAttributes: [String: String], rootAttributes: [String: String],
         sessionStartNs: Int64, monoToUTCNs: Int64,
         referencePolicy: ReferencePolicy = WriterConfiguration.defaultReferencePolicy,
-        reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes
+        reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes,
+        compressionThreads: Int = WriterConfiguration.defaultCompressionThreads
     ) {
         self.path = path
         self.options = options
@@ -45,6 +50,7 @@ public struct WriterConfiguration: Sendable {
         self.monoToUTCNs = monoToUTCNs
         self.referencePolicy = referencePolicy
         self.reservedFreeBytes = reservedFreeBytes
+        self.compressionThreads = compressionThreads
     }
 }
 
@@ -62,7 +68,7 @@ public struct WriterResult: Sendable, Codable, Equatable {
     public var inputEventsWritten: Int64
     public var stateSamplesWritten: Int64
     public var fileBytes: Int64
-    /// Writer time per frame (convert, XOR, compress, write), median and 99th percentile.
+    /// Time per frame from conversion to append (convert, XOR, wait for and compress, write), median and 99th percentile.
     public var frameWriteP50Ns: Int64
     public var frameWriteP99Ns: Int64
     /// Set when the session ended on a storage failure.

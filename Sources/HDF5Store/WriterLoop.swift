@@ -12,6 +12,14 @@ final class WriterLoop {
     private unowned let writer: SessionWriter
     private let file: SessionFile
     private let encoder: FrameEncoder
+    private let pool: CompressionPool
+    /// Frames between `prepare` and their append, oldest first: a fixed ring, no allocation per frame.
+    private var pipeline: [PendingFrame]
+    private var pipelineHead = 0
+    private var pipelineTail = 0
+    /// Pool sequence numbers: submitted so far, and appended so far (whose jobs may be reused).
+    private var framesSubmitted = 0
+    private var framesAppended = 0
     private var failure: (reason: EndReason, detail: String)?
     /// True once nothing more may be written (write error); draining continues.
     private var writesStopped = false
@@ -25,9 +33,25 @@ final class WriterLoop {
     private var firstTimestamp: Int64?
     private var lastTimestamp: Int64 = 0
     private var mismatchedFrames: Int64 = 0
-    /// Writer time per frame, the last `timings.count` frames (ring).
+    /// Time from `prepare` to append per frame, the last `timings.count` frames (ring).
     private var timings: [Int64]
     private var timingCount = 0
+
+    /// Frames prepared but not yet appended, at most (identical frames need no job, so this exceeds
+    /// the pool's jobs); a power of two.
+    static let pipelineCapacity = 64
+
+    /// A frame prepared and waiting for its chunk.
+    struct PendingFrame {
+        var frame = CapturedFrame(pixels: UnsafeRawPointer(bitPattern: 1)!, slot: -1, width: 0, height: 0, bytesPerLine: 0,
+                                  tick: 0, timestampNs: 0, cursorX: 0, cursorY: 0, originX: 0, originY: 0, flags: 0)
+        var plan = FrameEncoder.Plan(reference: -1, isIdentical: false)
+        /// The pool sequence number, or -1 for an identical frame (no job).
+        var sequence = -1
+        var startNs: Int64 = 0
+    }
+
+    deinit { pool.stop() }
 
     init(writer: SessionWriter) throws(RecorderErrorBox) {
         self.writer = writer
@@ -38,11 +62,16 @@ final class WriterLoop {
                 width: configuration.geometry.width, height: configuration.geometry.height,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,
                 keyframeInterval: configuration.options.keyframeInterval, policy: configuration.referencePolicy)
+            pool = try CompressionPool(
+                threadCount: configuration.compressionThreads, frameBytes: configuration.geometry.width * configuration.geometry.height * 3,
+                codec: configuration.options.codec, level: configuration.options.compressionLevel,
+                finishedBell: writer.frames.filled.doorbell, logger: writer.logger)
         } catch {
             file.closeQuietly()
             unlink(configuration.path)
             throw RecorderErrorBox(message: error.description, errno: 0)
         }
+        pipeline = [PendingFrame](repeating: PendingFrame(), count: WriterLoop.pipelineCapacity)
         timings = [Int64](repeating: 0, count: 1 << 14)
         lastFlushNs = MonotonicClock.now()
         nextFlushNs = lastFlushNs + SessionWriter.flushIntervalNs
@@ -64,7 +93,7 @@ final class WriterLoop {
             writer.statistics.writerHeartbeat.bump()
             let now = MonotonicClock.now()
             if now >= nextFlushNs { flush(now: now) }
-            if finished && !worked { break }
+            if finished && !worked && pipelineHead == pipelineTail { break }
             if !worked {
                 doorbell.wait(seen: seen, timeoutNanoseconds: max(1_000_000, min(100_000_000, nextFlushNs - now)))
             }
@@ -73,16 +102,22 @@ final class WriterLoop {
 
     // MARK: Draining
 
+    /// Appends the frames whose chunks are ready, then prepares up to `limit` new ones while jobs are free.
     private func drainFrames(limit: Int) -> Bool {
+        var worked = appendFinishedFrames()
         var count = 0
-        while count < limit, let frame = writer.frames.filled.tryPop() {
+        while count < limit, pipelineTail - pipelineHead < WriterLoop.pipelineCapacity,
+              framesSubmitted - framesAppended < pool.jobCount,
+              let frame = writer.frames.filled.tryPop() {
             count += 1
-            write(frame)
+            prepare(frame)
+            worked = appendFinishedFrames() || true
         }
-        return count > 0
+        return worked
     }
 
-    private func write(_ frame: CapturedFrame) {
+    /// Converts the frame out of its capture slot (and gives the slot back), then queues it for compression.
+    private func prepare(_ frame: CapturedFrame) {
         let geometry = writer.configuration.geometry
         guard !writesStopped else {
             writer.frames.released.tryPush(frame.slot)
@@ -98,16 +133,50 @@ final class WriterLoop {
             return
         }
         let start = MonotonicClock.now()
-        let encoded: FrameEncoder.Encoded
-        do {
-            encoded = try encoder.encode(pixels: frame.pixels, bytesPerLine: Int(frame.bytesPerLine))
-        } catch {
-            writer.frames.released.tryPush(frame.slot)
-            fail(RecorderErrorBox(message: error.description, errno: 0))
-            return
-        }
-        // The pixels are converted: capture may grab into the slot while we compress-and-write.
+        let sequence = framesSubmitted
+        let job = pool.job(for: sequence)
+        let plan = encoder.prepare(pixels: frame.pixels, bytesPerLine: Int(frame.bytesPerLine), into: job.input)
+        // The pixels are converted: capture may grab into the slot while the frame is compressed.
         writer.frames.released.tryPush(frame.slot)
+        var pending = PendingFrame(frame: frame, plan: plan, sequence: -1, startNs: start)
+        if !plan.isIdentical {
+            job.inputCount = encoder.rawFrameBytes
+            pool.submit(sequence)
+            framesSubmitted += 1
+            pending.sequence = sequence
+        }
+        pipeline[pipelineTail & (WriterLoop.pipelineCapacity - 1)] = pending
+        pipelineTail += 1
+    }
+
+    /// Appends, in order, every frame at the head of the pipeline whose chunk is ready.
+    private func appendFinishedFrames() -> Bool {
+        var worked = false
+        while pipelineHead < pipelineTail {
+            let pending = pipeline[pipelineHead & (WriterLoop.pipelineCapacity - 1)]
+            if pending.sequence >= 0 {
+                guard pool.isFinished(pending.sequence) else { break }
+                let job = pool.job(for: pending.sequence)
+                if job.chunkSize > 0 {
+                    append(pending, FrameEncoder.Encoded(bytes: UnsafeRawPointer(job.output), size: job.chunkSize,
+                                                         reference: pending.plan.reference, isIdentical: false))
+                } else {
+                    fail(RecorderErrorBox(message: "\(encoder.codec.rawValue) failed to encode frame \(file.framesWritten)", errno: 0))
+                }
+                // The chunk is written (or dropped): the job may carry a new frame.
+                framesAppended = pending.sequence + 1
+            } else {
+                append(pending, encoder.identicalChunk(reference: pending.plan.reference))
+            }
+            pipelineHead += 1
+            worked = true
+        }
+        return worked
+    }
+
+    private func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded) {
+        guard !writesStopped else { return }
+        let frame = pending.frame
         if let free = freeBytes(), free < Int64(encoded.size) + writer.configuration.reservedFreeBytes {
             let message = "disk full: \(free) bytes free on the file system of \(file.path), keeping \(writer.configuration.reservedFreeBytes) in reserve; session ended"
             note(kind: "disk-full", message)
@@ -131,7 +200,7 @@ final class WriterLoop {
         }
         if firstTimestamp == nil { firstTimestamp = frame.timestampNs }
         lastTimestamp = frame.timestampNs
-        timings[timingCount & (timings.count - 1)] = MonotonicClock.now() - start
+        timings[timingCount & (timings.count - 1)] = MonotonicClock.now() - pending.startNs
         timingCount += 1
     }
 
@@ -219,6 +288,7 @@ final class WriterLoop {
 
     /// Flushes, closes and seals the file; returns what the orchestrator reports.
     func finish() -> WriterResult {
+        pool.stop()
         let path = file.path
         let ended = failure ?? writer.control.endReason.map { ($0.reason, $0.detail ?? "") } ?? (.stopped, "")
         var errorText = failure?.detail

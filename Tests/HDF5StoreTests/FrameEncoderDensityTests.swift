@@ -50,13 +50,21 @@ import Testing
         var changed = screens[3]
         for x in 10..<14 { changed[5 * stride + x * 4] ^= 0xFF } // four pixels of one row
         screens.append(changed)
+        let codec = try ChunkCodec(codec: .zstd, level: 1)
+        let frameBytes = Self.width * Self.height * 3
+        let input = UnsafeMutablePointer<UInt8>.allocate(capacity: frameBytes + 64)
+        defer { input.deallocate() }
+        var chunk = [UInt8](repeating: 0, count: codec.bound(frameBytes))
         var references: [Int64] = []
         for screen in screens {
-            let encoded = try screen.withUnsafeBytes { try encoder.encode(pixels: $0.baseAddress!, bytesPerLine: stride) }
-            references.append(encoded.reference)
-            var decoded = [UInt8](repeating: 0, count: Self.width * Self.height * 3)
-            #expect(CX11Shim_frame_decode(Int32(CX11SHIM_CODEC_ZSTD), encoded.bytes, encoded.size, &decoded, decoded.count) == 0)
-            if encoded.reference < 0 { #expect(decoded == Self.rgb(screen, stride: stride)) }
+            let plan = screen.withUnsafeBytes { encoder.prepare(pixels: $0.baseAddress!, bytesPerLine: stride, into: input) }
+            references.append(plan.reference)
+            #expect(!plan.isIdentical)
+            let size = chunk.withUnsafeMutableBytes { codec.encode(input, count: frameBytes, into: $0.baseAddress!, capacity: $0.count) }
+            #expect(size > 0)
+            var decoded = [UInt8](repeating: 0, count: frameBytes)
+            #expect(CX11Shim_frame_decode(Int32(CX11SHIM_CODEC_ZSTD), chunk, size, &decoded, decoded.count) == 0)
+            if plan.reference < 0 { #expect(decoded == Self.rgb(screen, stride: stride)) }
         }
         // Frames 1-3 scroll (every pixel moves): whole. Frame 4 changes four pixels of frame 3: a residual.
         #expect(references == [-1, -1, -1, -1, 3])

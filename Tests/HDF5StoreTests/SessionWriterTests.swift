@@ -11,7 +11,8 @@ struct SessionWriterTests {
         var codec: SessionOptions.Codec
         var interval: Int
         var policy: ReferencePolicy
-        var testDescription: String { "\(codec.rawValue) k=\(interval) \(policy.rawValue)" }
+        var threads = WriterConfiguration.defaultCompressionThreads
+        var testDescription: String { "\(codec.rawValue) k=\(interval) \(policy.rawValue) \(threads) compressor(s)" }
     }
 
     static let frameCases: [FrameCase] = [
@@ -22,6 +23,9 @@ struct SessionWriterTests {
         FrameCase(codec: .lz4, interval: 8, policy: .lastKeyframe),
         FrameCase(codec: .none, interval: 1, policy: .lastKeyframe),
         FrameCase(codec: .none, interval: 6, policy: .previousFrame),
+        // Frames compressed out of order on three threads, or all on one, still land in order.
+        FrameCase(codec: .zstd, interval: 8, policy: .previousFrame, threads: 3),
+        FrameCase(codec: .zstd, interval: 1, policy: .lastKeyframe, threads: 1),
     ]
 
     @Test("every frame comes back byte-exact through h5py + hdf5plugin", arguments: frameCases)
@@ -32,7 +36,8 @@ struct SessionWriterTests {
         // 101 wide: not a multiple of the kernel's 16 pixels, so the tail path runs too.
         let width = 101, height = 37, count = 40
         let harness = WriterHarness(configuration: WriterHarness.configuration(
-            path: path, width: width, height: height, codec: c.codec, interval: c.interval, policy: c.policy))
+            path: path, width: width, height: height, codec: c.codec, interval: c.interval, policy: c.policy,
+            compressionThreads: c.threads))
         #expect(try harness.start() == .ready)
         var source = ScreenLikeFrames(width: width, height: height, seed: 42)
         for i in 0..<count {

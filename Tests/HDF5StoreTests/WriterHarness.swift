@@ -56,7 +56,8 @@ final class WriterHarness {
     static func configuration(
         path: String, width: Int, height: Int, codec: SessionOptions.Codec = .zstd, interval: Int = 10,
         policy: ReferencePolicy = .lastKeyframe, stateFields: [StateField] = [], meta: [SessionOptions.MetaEntry] = [],
-        reserve: Int64 = WriterConfiguration.defaultReservedFreeBytes
+        reserve: Int64 = WriterConfiguration.defaultReservedFreeBytes,
+        compressionThreads: Int = WriterConfiguration.defaultCompressionThreads
     ) -> WriterConfiguration {
         let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval, meta: meta)
         return WriterConfiguration(
@@ -66,7 +67,7 @@ final class WriterHarness {
             inputAttributes: ["sources": "[\"replay:test\"]"],
             rootAttributes: ["recorder_version": "test-1.0", "options_json": "{\"fps\":60}"],
             sessionStartNs: 1_000_000_000, monoToUTCNs: 1_700_000_000_000_000_000, referencePolicy: policy,
-            reservedFreeBytes: reserve)
+            reservedFreeBytes: reserve, compressionThreads: compressionThreads)
     }
 
     /// Starts the writer thread and waits for its start-up report.
