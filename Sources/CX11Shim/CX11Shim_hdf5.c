@@ -396,12 +396,16 @@ void CX11Shim_xor_into(uint8_t *dst, const uint8_t *src, size_t size) {
     for (; i < size; i++) dst[i] ^= src[i];
 }
 
-double CX11Shim_sampled_nonzero_share(const uint8_t *bytes, size_t size, size_t step) {
-    if (size == 0 || step == 0) return 0;
-    size_t seen = 0, nonzero = 0;
-    for (size_t i = 0; i < size; i += step) {
+double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
+                                      const uint8_t *reference, size_t step) {
+    size_t pixels = width * height;
+    if (pixels == 0 || step == 0) return 0;
+    size_t seen = 0, changed = 0;
+    for (size_t k = 0; k < pixels; k += step) {
+        const uint8_t *p = src + (k / width) * stride + 4 * (k % width);
+        const uint8_t *r = reference + 3 * k;
         seen++;
-        nonzero += bytes[i] != 0;
+        changed += (p[2] != r[0]) | (p[1] != r[1]) | (p[0] != r[2]);
     }
-    return (double)nonzero / (double)seen;
+    return (double)changed / (double)seen;
 }

@@ -143,6 +143,11 @@ void CX11Shim_destroy_image_header(XImage *image) {
     XDestroyImage(image);
 }
 
+int CX11Shim_set_thread_fifo(int priority) {
+    struct sched_param param = { .sched_priority = priority };
+    return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+}
+
 int CX11Shim_set_thread_nice(int nice_value) {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     return setpriority(PRIO_PROCESS, (id_t)tid, nice_value) == 0 ? 0 : errno;

@@ -117,16 +117,32 @@ final class CaptureSession {
             return
         }
         let grabStart = MonotonicClock.now()
-        guard let placement = locateTarget() else {
-            freeSlots.append(slot)
-            accountErrors()
-            return
+        let timestamp: Int64
+        let outcome: Bool?
+        let grabEnd: Int64
+        var located: Placement?
+        if case .window = target.kind {
+            // A window's position comes with the pointer query, so it goes first.
+            located = locateTarget()
+            guard let placement = located else {
+                freeSlots.append(slot)
+                accountErrors()
+                return
+            }
+            timestamp = MonotonicClock.now()
+            outcome = grabber.grab(into: Int(slot), target: placement.rect, content: placement.content)
+            grabEnd = MonotonicClock.now()
+        } else {
+            // A fixed rectangle: the image request goes out first, right on the tick; the pointer query
+            // follows it instead of delaying it behind a round trip to an X server busy with the game.
+            let rect = fixedRectangle
+            timestamp = MonotonicClock.now()
+            outcome = grabber.grab(into: Int(slot), target: rect, content: rect)
+            grabEnd = MonotonicClock.now()
+            located = locateTarget()
         }
-        let timestamp = MonotonicClock.now()
-        let outcome = grabber.grab(into: Int(slot), target: placement.rect, content: placement.content)
-        let grabEnd = MonotonicClock.now()
         let newErrors = accountErrors()
-        if connection.isLost {
+        if connection.isLost || located == nil {
             freeSlots.append(slot)
             return
         }
@@ -144,6 +160,7 @@ final class CaptureSession {
             note("grab-recovered", "grabs work again after \(failedInARow) failed (last: \(lastFailure))", level: .info)
             failedInARow = 0
         }
+        guard let placement = located else { return }
         var flags = placement.flags
         if clipped { flags |= CapturedFrame.Flags.clipped }
         if !grabber.usesSharedMemory { flags |= CapturedFrame.Flags.withoutSharedMemory }
@@ -171,6 +188,12 @@ final class CaptureSession {
         var flags: UInt32
     }
 
+    /// The captured rectangle of a screen or region target.
+    private var fixedRectangle: PixelRect {
+        if case .region(let region) = target.kind { return region }
+        return PixelRect(x: 0, y: 0, width: target.width, height: target.height)
+    }
+
     /// Queries the pointer relative to the target: for a window this also gives its position
     /// (root position minus window-relative position), so following it costs no extra round trip.
     private func locateTarget() -> Placement? {
@@ -188,11 +211,7 @@ final class CaptureSession {
         let content: PixelRect
         switch target.kind {
         case .screen, .region:
-            if case .region(let region) = target.kind {
-                rect = region
-            } else {
-                rect = PixelRect(x: 0, y: 0, width: target.width, height: target.height)
-            }
+            rect = fixedRectangle
             content = rect
             // The root cannot vanish: a failed pointer query only loses the cursor.
             if failed { return Placement(rect: rect, content: content, cursorX: 0, cursorY: 0, flags: CapturedFrame.Flags.cursorUnknown) }

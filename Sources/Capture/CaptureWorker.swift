@@ -10,7 +10,9 @@ import Glibc
 /// shared-memory slots, and absolute-deadline pacing that skips (never bursts) after an overrun.
 public final class CaptureWorker: Sendable {
     public static let threadName = "rec-capture"
-    /// The capture thread's nice value when the process may raise it.
+    /// The capture thread's SCHED_FIFO priority when the process may use real-time scheduling.
+    static let threadRealtimePriority: Int32 = 10
+    /// The capture thread's nice value when it may raise it but not use SCHED_FIFO.
     static let threadNice: Int32 = -10
 
     private let configuration: CaptureConfiguration
@@ -41,10 +43,17 @@ public final class CaptureWorker: Sendable {
         let logger = Logger(label: "capture")
         // Absolute sleeps otherwise wake up to 50 µs late (the default timer slack).
         _ = CX11Shim_set_timer_slack_ns(1)
-        // A higher weight lets the scheduler preempt busy threads sooner when a deadline wakes us;
-        // without CAP_SYS_NICE this fails and the thread keeps the default.
-        let niceResult = CX11Shim_set_thread_nice(Self.threadNice)
-        if niceResult != 0 { logger.debug("capture thread keeps nice 0 (setpriority: errno \(niceResult))") }
+        // The grab is ~1 ms every 16.7 ms, blocked on the X server the rest of the time, so a real-time
+        // class costs others nothing and keeps the wake-up (the frame's timestamp) on the tick while the
+        // compressors and the game fill both cores. Without CAP_SYS_NICE or RLIMIT_RTPRIO, fall back to
+        // a higher weight (nice -10), and without that to the default.
+        let fifoResult = CX11Shim_set_thread_fifo(Self.threadRealtimePriority)
+        if fifoResult == 0 {
+            logger.debug("capture thread runs SCHED_FIFO \(Self.threadRealtimePriority)")
+        } else {
+            let niceResult = CX11Shim_set_thread_nice(Self.threadNice)
+            logger.debug("capture thread: no SCHED_FIFO (errno \(fifoResult)), nice \(niceResult == 0 ? Self.threadNice : 0)")
+        }
         let session: CaptureSession
         do {
             session = try prepare(logger: logger)

@@ -37,12 +37,12 @@ final class FrameEncoder {
     let codec: SessionOptions.Codec
     let keyframeInterval: Int
     let policy: ReferencePolicy
-    /// A residual with more non-zero bytes than this share is stored whole instead (scrolling, a scene
-    /// cut): it would compress no better than the image. On OpenTTD at 1080p accepted residuals have at
-    /// most ~26% non-zero bytes, a scrolling view 65-82%, a new random image ~100%.
-    static let denseResidualShare = 0.5
-    /// Every this many bytes is looked at for the density estimate (prime: all channels and columns;
-    /// ~6,000 samples at 1080p, a few microseconds).
+    /// A frame with more changed pixels than this share is stored whole (scrolling, a scene cut): its
+    /// residual would compress no better than the image. On OpenTTD at 1080p accepted residuals change
+    /// at most ~26% of the pixels, a scrolling view ~65-80%, a new random image ~100%.
+    static let denseChangeShare = 0.5
+    /// Every this many pixels is looked at for the estimate (prime: all columns; ~2,000 samples at
+    /// 1080p, a few microseconds), before any full pass over the frame.
     static let densitySampleStep = 1021
 
     private let frameBytes: Int
@@ -101,18 +101,18 @@ final class FrameEncoder {
             if keyframeInterval > 1 { reference.update(from: input, count: frameBytes) }
             return keyframe()
         }
+        if codec != .none,
+           CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
+               > FrameEncoder.denseChangeShare {
+            // Scrolling or a scene cut: store the image whole, skipping the residual pass.
+            CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
+            reference.update(from: input, count: frameBytes)
+            return keyframe()
+        }
         let updates = policy == .previousFrame
         let changed = CX11Shim_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, input, updates ? 1 : 0) != 0
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
-        if !changed { return Plan(reference: referenceIndex, isIdentical: true) }
-        if codec != .none,
-           CX11Shim_sampled_nonzero_share(input, frameBytes, FrameEncoder.densitySampleStep) > FrameEncoder.denseResidualShare {
-            // Scrolling or a scene cut: rebuild the image from the residual and store it whole.
-            if !updates { CX11Shim_xor_into(reference, input, frameBytes) }
-            input.update(from: reference, count: frameBytes)
-            return keyframe()
-        }
-        return Plan(reference: referenceIndex, isIdentical: false)
+        return Plan(reference: referenceIndex, isIdentical: !changed)
     }
 
     private func keyframe() -> Plan {

@@ -32,13 +32,22 @@ import Testing
         return out
     }
 
-    @Test("sampled non-zero share counts every step-th byte")
+    @Test("sampled changed share compares every step-th BGRX pixel with the RGB reference")
     func sampledShare() {
-        var bytes = [UInt8](repeating: 0, count: 1000)
-        #expect(CX11Shim_sampled_nonzero_share(&bytes, bytes.count, 10) == 0)
-        for i in stride(from: 0, to: 1000, by: 20) { bytes[i] = 1 }
-        #expect(CX11Shim_sampled_nonzero_share(&bytes, bytes.count, 10) == 0.5)
-        #expect(CX11Shim_sampled_nonzero_share(&bytes, bytes.count, 20) == 1)
+        let width = 10, height = 10, bytesPerLine = 48
+        var source = [UInt8](repeating: 0, count: bytesPerLine * height)
+        var reference = [UInt8](repeating: 0, count: width * height * 3)
+        for k in 0..<(width * height) {
+            let y = k / width, x = k % width
+            source[y * bytesPerLine + 4 * x + 2] = UInt8(k) // red
+            source[y * bytesPerLine + 4 * x + 3] = 0xFF     // the X byte is padding: never compared
+            reference[3 * k] = UInt8(k)
+        }
+        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0)
+        for k in stride(from: 0, to: width * height, by: 4) { reference[3 * k + 2] ^= 1 } // blue of every 4th
+        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 2) == 0.5)
+        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 4) == 1)
+        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0.25)
     }
 
     @Test("scrolling frames are stored whole, a small change as a residual, all lossless", arguments: [ReferencePolicy.lastKeyframe, .previousFrame])

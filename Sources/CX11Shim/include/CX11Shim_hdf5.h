@@ -96,7 +96,9 @@ int CX11Shim_bgrx_xor_rgb(const uint8_t *src, size_t stride, size_t width, size_
 /// dst ^= src over `size` bytes.
 void CX11Shim_xor_into(uint8_t *dst, const uint8_t *src, size_t size);
 
-/// Share (0...1) of non-zero bytes among every `step`-th byte of `bytes`: a cheap density estimate
-/// (a prime step walks across all channels and columns).
-double CX11Shim_sampled_nonzero_share(const uint8_t *bytes, size_t size, size_t step);
+/// Share (0...1) of pixels of BGRX `src` (`stride` bytes per row) that differ from packed RGB
+/// `reference`, among every `step`-th pixel: a cheap density estimate before any full pass (a prime
+/// step walks across all columns).
+double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
+                                      const uint8_t *reference, size_t step);
 #endif
