@@ -97,7 +97,7 @@ let package = Package(
             dependencies: ["Capture", "RecorderCore", "CX11Shim"],
             swiftSettings: strictSwift
         ),
-        .target(name: "TestSupport", dependencies: ["RecorderCore"], path: "Tests/TestSupport", swiftSettings: strictSwift),
+        .target(name: "TestSupport", dependencies: ["RecorderCore", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "Recording", "TestSupport"], swiftSettings: strictSwift),

@@ -33,8 +33,10 @@ final class CompressionPool: Sendable {
     /// Starts the compressor threads and waits until each has its codec.
     init(threadCount: Int, frameBytes: Int, codec: SessionOptions.Codec, level: Int, finishedBell: Doorbell, logger: Logger) throws(RecorderError) {
         self.threadCount = max(1, threadCount)
+        // Four frames per thread: with the 8 capture slots, ~270 ms of backlog at 60 FPS before capture
+        // drops, enough to ride out a burst of whole frames while the game takes the cores.
         var jobCount = 1
-        while jobCount < 2 * self.threadCount { jobCount <<= 1 }
+        while jobCount < 4 * self.threadCount { jobCount <<= 1 }
         self.jobCount = jobCount
         mask = jobCount - 1
         let outputCapacity = try ChunkCodec(codec: codec, level: level).bound(frameBytes)

@@ -15,13 +15,17 @@ struct FramePacerTests {
         #expect(pacer.next(after: 5, now: pacer.deadline(of: 5) + 1_000_000) == (6, 0))
     }
 
-    @Test func overrunSkipsToTheNextDeadlineAheadWithoutBursting() {
+    @Test func overrunGrabsATickLessThanHalfAPeriodOverdueAndSkipsOlderOnes() {
         let pacer = FramePacer(start: 0, fps: 60)
-        // Tick 5's grab ended just after tick 8's deadline: 6, 7, 8 are skipped, 9 is next.
-        let result = pacer.next(after: 5, now: pacer.deadline(of: 8) + 1)
-        #expect(result == (9, 3))
-        // Exactly at a deadline that deadline is not ahead any more.
-        #expect(pacer.next(after: 5, now: pacer.deadline(of: 7)) == (8, 2))
+        let half = pacer.lateGrace
+        #expect(half == 8_333_333)
+        // Tick 5's grab ended 1 ns after tick 8's deadline: 6 and 7 are skipped, 8 is grabbed late.
+        #expect(pacer.next(after: 5, now: pacer.deadline(of: 8) + 1) == (8, 2))
+        // Tick 5's grab ended 2 ms after tick 6's deadline: tick 6 is grabbed late, nothing skipped.
+        #expect(pacer.next(after: 5, now: pacer.deadline(of: 6) + 2_000_000) == (6, 0))
+        // Half a period or more overdue: that tick is skipped too; the next one is ahead, never a burst.
+        #expect(pacer.next(after: 5, now: pacer.deadline(of: 8) + half) == (9, 3))
+        #expect(pacer.next(after: 5, now: pacer.deadline(of: 6) + half) == (7, 1))
         #expect(pacer.next(after: 0, now: pacer.deadline(of: 1) - 1) == (1, 0))
     }
 }

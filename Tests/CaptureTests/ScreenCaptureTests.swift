@@ -13,7 +13,7 @@ struct CaptureTests {
     struct ScreenAndRegion {
         let fixture: DisplayFixture
         var xvfb: DisplayFixture { fixture }
-        var client: TestXClient { fixture.client }
+        var client: TestXConnection { fixture.client }
         let image: TestImage
 
         init() throws {

@@ -10,7 +10,7 @@ extension CaptureTests {
     struct WindowTarget {
         let fixture: DisplayFixture
         var xvfb: DisplayFixture { fixture }
-        var client: TestXClient { fixture.client }
+        var client: TestXConnection { fixture.client }
         let background = TestImage(width: 640, height: 480, seed: 7)
         let content = TestImage(width: 160, height: 120, seed: 99)
 

@@ -9,11 +9,11 @@ import TestSupport
 @Suite(.serialized)
 final class StateWorkerTests {
     private let xvfb: XvfbDisplay
-    private let screen: TestScreen
+    private let screen: TestXConnection
 
     init() throws {
         xvfb = try XvfbDisplay()
-        screen = try TestScreen(xvfb)
+        screen = try TestXConnection(xvfb.name)
     }
 
     deinit {
@@ -160,7 +160,7 @@ final class StateWorkerTests {
 
     @Test func windowTitleClassPidAndGeometryOnFocus() throws {
         let file = try writeProbeFile("[[probe]]\nname = \"game\"\nkind = \"window\"\nmatch = \"Zustand\"\n")
-        screen.warpPointer(to: 5, 5)
+        screen.warpPointer(x: 5, y: 5)
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
         #expect(try harness.start() == .ready)
         harness.waitForSamples(2)
@@ -193,13 +193,13 @@ final class StateWorkerTests {
     }
 
     @Test func cursorFieldsWithoutProbes() throws {
-        screen.warpPointer(to: 123, 45)
+        screen.warpPointer(x: 123, y: 45)
         let harness = WorkerHarness(display: xvfb.name, probesPath: nil)
         #expect(try harness.start() == .ready)
         #expect(harness.worker.schema == StateSchema(fields: ProbeConfiguration.cursorFields,
                                                      attributes: ["probes_json": "[]", "probe_config": ""]))
         let before = harness.waitForSamples(2)
-        screen.warpPointer(to: 600, 470)
+        screen.warpPointer(x: 600, y: 470)
         harness.waitForSamples(1)
         let after = harness.waitForSamples(2)
         #expect(harness.stop())
@@ -268,7 +268,7 @@ final class StateWorkerTests {
     @Test func fallsBackToXGetImage() throws {
         let xvfb = try XvfbDisplay(extraArguments: ["-extension", "MIT-SHM"])
         defer { xvfb.kill() }
-        let screen = try TestScreen(xvfb)
+        let screen = try TestXConnection(xvfb.name)
         defer { screen.close() }
         let file = try writeProbeFile("[[probe]]\nname = \"hp\"\nkind = \"bar\"\nregion = [100, 50, 200, 10]\ncolor = \"#d01010\"\n")
         screen.fill(100, 50, 200, 10, RGBColor(red: 0, green: 0, blue: 0))
@@ -356,7 +356,7 @@ final class StateWorkerTests {
     /// Focus on a nameless child climbs to its named window; focus on a nameless frame finds the named client
     /// inside it; a window manager's `_NET_ACTIVE_WINDOW` wins over the input focus.
     @Test func climbsToTheNamedClientAndPrefersNetActiveWindow() throws {
-        screen.warpPointer(to: 5, 5)
+        screen.warpPointer(x: 5, y: 5)
         let harness = WorkerHarness(display: xvfb.name, probesPath: nil)
         #expect(try harness.start() == .ready)
         harness.waitForSamples(1)

@@ -5,38 +5,8 @@ import RecorderCore
 import StateExtractor
 import TestSupport
 
-/// The test's own X connection to a private Xvfb: paints pixels and makes windows for the sampler to read.
-///
-/// Used only by the thread that created it.
-final class TestScreen {
-    let display: OpaquePointer
-    let screen: Int32
-    let root: Window
-    private let gc: GC
-
-    init(_ xvfb: XvfbDisplay) throws {
-        guard let display = XOpenDisplay(xvfb.name) else { throw RecorderError.display("test: cannot open \(xvfb.name)") }
-        CX11Shim_watch_display(display)
-        self.display = display
-        screen = CX11Shim_DefaultScreen(display)
-        root = CX11Shim_RootWindow(display, screen)
-        gc = XCreateGC(display, root, 0, nil)
-    }
-
-    private var closed = false
-
-    /// Closes the connection (before the server is killed); later calls do nothing.
-    func close() {
-        guard !closed else { return }
-        closed = true
-        XFreeGC(display, gc)
-        CX11Shim_unwatch_display(display)
-        XCloseDisplay(display)
-    }
-
-    deinit { close() }
-
-    var errorCount: UInt64 { CX11Shim_error_count(display) }
+/// Filling, painting, windows and focus for the state sampler tests.
+extension TestXConnection {
     var resourceBase: UInt64 { UInt64(CX11Shim_state_resource_base(display)) }
     var connectionNumber: Int32 { CX11Shim_ConnectionNumber(display) }
 
@@ -44,7 +14,7 @@ final class TestScreen {
     func fill(_ x: Int, _ y: Int, _ width: Int, _ height: Int, _ color: RGBColor, on drawable: Window? = nil) {
         XSetForeground(display, gc, UInt(color.red) << 16 | UInt(color.green) << 8 | UInt(color.blue))
         XFillRectangle(display, drawable ?? root, gc, Int32(x), Int32(y), UInt32(width), UInt32(height))
-        XSync(display, 0)
+        sync()
     }
 
     /// Paints `image` pixel by pixel with its top-left at (x, y).
@@ -56,12 +26,7 @@ final class TestScreen {
                 XFillRectangle(display, root, gc, Int32(x + column), Int32(y + row), 1, 1)
             }
         }
-        XSync(display, 0)
-    }
-
-    func warpPointer(to x: Int, _ y: Int) {
-        XWarpPointer(display, 0, root, 0, 0, 0, 0, Int32(x), Int32(y))
-        XSync(display, 0)
+        sync()
     }
 
     /// Maps an override-redirect-free top-level window with the given properties (no window manager runs).
@@ -82,13 +47,13 @@ final class TestScreen {
                                 raw.baseAddress!.assumingMemoryBound(to: UInt8.self), 1)
         }
         XMapWindow(display, window)
-        XSync(display, 0)
+        sync()
         return window
     }
 
     func focus(_ window: Window) {
         XSetInputFocus(display, window, RevertToParent, 0)
-        XSync(display, 0)
+        sync()
     }
 
     func atom(_ name: String) -> Atom { XInternAtom(display, name, 0) }

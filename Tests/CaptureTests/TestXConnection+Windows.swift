@@ -3,39 +3,8 @@ import Foundation
 import RecorderCore
 import TestSupport
 
-/// The test's own X connection, used to paint pixels and move windows while a capture runs elsewhere.
-final class TestXClient {
-    let display: OpaquePointer
-    let root: Window
-    let screen: Int32
-    private let gc: GC
-
-    init(_ name: String) throws {
-        CX11Shim_install_error_handlers()
-        guard let display = XOpenDisplay(name) else { throw RecorderError.display("test cannot open \(name)") }
-        CX11Shim_watch_display(display)
-        self.display = display
-        screen = CX11Shim_DefaultScreen(display)
-        root = CX11Shim_RootWindow(display, screen)
-        gc = XCreateGC(display, root, 0, nil)
-    }
-
-    private var closed = false
-
-    /// Closes the connection (before the server is killed).
-    func close() {
-        guard !closed else { return }
-        closed = true
-        let lost = CX11Shim_display_lost(display)
-        CX11Shim_unwatch_display(display)
-        if !lost {
-            XFreeGC(display, gc)
-            XCloseDisplay(display)
-        }
-    }
-
-    deinit { close() }
-
+/// Painting and window handling for the capture tests.
+extension TestXConnection {
     /// Draws `image` (BGRX) at (x, y) of `drawable` with XPutImage and waits until the server did it.
     func put(_ image: TestImage, on drawable: Drawable, x: Int = 0, y: Int = 0) {
         image.bytes.withUnsafeBufferPointer { buffer in
@@ -45,7 +14,7 @@ final class TestXClient {
             XPutImage(display, drawable, gc, ximage, 0, 0, Int32(x), Int32(y), UInt32(image.width), UInt32(image.height))
             CX11Shim_destroy_image_header(ximage)
         }
-        XSync(display, 0)
+        sync()
     }
 
     /// A top-level window whose background is `image` (so the server repaints it after every move),
@@ -66,41 +35,35 @@ final class TestXClient {
             }
         }
         XMapWindow(display, window)
-        XSync(display, 0)
+        sync()
         return window
     }
 
     func move(_ window: Window, x: Int, y: Int) {
         XMoveWindow(display, window, Int32(x), Int32(y))
-        XSync(display, 0)
+        sync()
     }
 
     func resize(_ window: Window, width: Int, height: Int) {
         XResizeWindow(display, window, UInt32(width), UInt32(height))
-        XSync(display, 0)
+        sync()
     }
 
     func unmap(_ window: Window) {
         XUnmapWindow(display, window)
-        XSync(display, 0)
+        sync()
     }
 
     func map(_ window: Window) {
         XMapWindow(display, window)
-        XSync(display, 0)
+        sync()
     }
 
     func destroy(_ window: Window) {
         XDestroyWindow(display, window)
-        XSync(display, 0)
+        sync()
     }
 
-    func warpPointer(x: Int, y: Int) {
-        XWarpPointer(display, 0, root, 0, 0, 0, 0, Int32(x), Int32(y))
-        XSync(display, 0)
-    }
-
-    var errorCount: UInt64 { CX11Shim_error_count(display) }
 }
 
 /// A private Xvfb plus the test's connection to it, both gone when the fixture goes.
@@ -109,12 +72,12 @@ final class TestXClient {
 /// the fixture ends it with SIGKILL instead.
 final class DisplayFixture {
     let xvfb: XvfbDisplay
-    let client: TestXClient
+    let client: TestXConnection
     var name: String { xvfb.name }
 
     init(width: Int = 640, height: Int = 480) throws {
         xvfb = try XvfbDisplay(width: width, height: height)
-        client = try TestXClient(xvfb.name)
+        client = try TestXConnection(xvfb.name)
     }
 
     deinit {
