@@ -384,18 +384,6 @@ int CX11Shim_bgrx_xor_rgb(const uint8_t *src, size_t stride, size_t width, size_
     return any;
 }
 
-void CX11Shim_xor_into(uint8_t *dst, const uint8_t *src, size_t size) {
-    size_t i = 0;
-    for (; i + 8 <= size; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, dst + i, 8);
-        memcpy(&b, src + i, 8);
-        a ^= b;
-        memcpy(dst + i, &a, 8);
-    }
-    for (; i < size; i++) dst[i] ^= src[i];
-}
-
 double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
                                       const uint8_t *reference, size_t step) {
     size_t pixels = width * height;

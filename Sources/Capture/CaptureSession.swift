@@ -120,7 +120,7 @@ final class CaptureSession {
         let timestamp: Int64
         let outcome: Bool?
         let grabEnd: Int64
-        var located: Placement?
+        let located: Placement?
         if case .window = target.kind {
             // A window's position comes with the pointer query, so it goes first.
             located = locateTarget()
@@ -142,7 +142,7 @@ final class CaptureSession {
             located = locateTarget()
         }
         let newErrors = accountErrors()
-        if connection.isLost || located == nil {
+        guard !connection.isLost, let placement = located else {
             freeSlots.append(slot)
             return
         }
@@ -160,7 +160,6 @@ final class CaptureSession {
             note("grab-recovered", "grabs work again after \(failedInARow) failed (last: \(lastFailure))", level: .info)
             failedInARow = 0
         }
-        guard let placement = located else { return }
         var flags = placement.flags
         if clipped { flags |= CapturedFrame.Flags.clipped }
         if !grabber.usesSharedMemory { flags |= CapturedFrame.Flags.withoutSharedMemory }

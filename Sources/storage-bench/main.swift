@@ -55,12 +55,10 @@ func configuration(path: String, width: Int, height: Int, codec: SessionOptions.
 }
 
 /// Starts the writer on its own thread; returns once it reported ready.
-func startWriter(_ writer: SessionWriter, cpu: Atomic64Box) throws -> NamedThread {
+func startWriter(_ writer: SessionWriter) throws -> NamedThread {
     let startup = StartupBarrier(workers: [SessionWriter.threadName])
     let thread = try NamedThread.spawn(name: SessionWriter.threadName) {
-        let before = MonotonicClock.threadCPUTime()
         writer.run(startup: startup)
-        cpu.set(MonotonicClock.threadCPUTime() - before)
     }
     guard startup.wait(timeoutNanoseconds: 10_000_000_000) == .ready else {
         fatalError("writer did not start: \(String(describing: writer.result))")
@@ -73,14 +71,6 @@ func processCPUTime() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}
-
-/// A value written by one thread and read after `join` by another.
-final class Atomic64Box: @unchecked Sendable {
-    // @unchecked Sendable: set once by the writer thread before it finishes; read after join.
-    private var value: Int64 = 0
-    func set(_ v: Int64) { value = v }
-    func get() -> Int64 { value }
 }
 
 func bench(arguments: [String]) throws {
@@ -108,8 +98,7 @@ func bench(arguments: [String]) throws {
             unlink(path)
             let rings = Rings(slots: 8)
             let writer = rings.writer(configuration(path: path, width: width, height: height, codec: codec, interval: interval, policy: policy), logger: logger)
-            let cpu = Atomic64Box()
-            let thread = try startWriter(writer, cpu: cpu)
+            let thread = try startWriter(writer)
             var free = Array((0..<8).map(Int32.init).reversed())
             let start = MonotonicClock.now()
             // The writer and its compressor threads: the whole process minus this feeding thread.
@@ -161,8 +150,7 @@ func crashWriter(arguments: [String]) throws {
     logger.logLevel = .warning
     let rings = Rings(slots: 8)
     let writer = rings.writer(configuration(path: path, width: width, height: height, codec: .zstd, interval: interval, policy: .previousFrame), logger: logger)
-    let cpu = Atomic64Box()
-    _ = try startWriter(writer, cpu: cpu)
+    _ = try startWriter(writer)
     let stride = width * 4 + 64
     let slots = (0..<8).map { _ in UnsafeMutableRawPointer.allocate(byteCount: stride * height, alignment: 64) }
     var free = Array((0..<8).map(Int32.init).reversed())
