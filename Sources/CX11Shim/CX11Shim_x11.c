@@ -11,6 +11,7 @@ int CX11Shim_XDestroyImage(XImage *image) { return XDestroyImage(image); }
 unsigned long CX11Shim_AllPlanes(void) { return AllPlanes; }
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <string.h>
 
 #define WATCHED_DISPLAYS 32
@@ -53,8 +54,14 @@ static void mark_lost(Display *display) {
     pthread_mutex_unlock(&watched_lock);
 }
 
+/// Set while this thread is inside XOpenDisplay, where no per-display exit handler exists yet.
+static __thread sigjmp_buf *opening_display;
+
 /// Xlib's default IO error handler calls exit(); this one only marks the display.
 static int record_io_error(Display *display) {
+    // The server died during XOpenDisplay's own round trips: Xlib would call its default exit
+    // handler next, so leave the half-open Display behind (holding only its own lock) instead.
+    if (opening_display != NULL) siglongjmp(*opening_display, 1);
     mark_lost(display);
     return 0;
 }
@@ -87,6 +94,20 @@ int CX11Shim_watch_display(Display *display) {
     pthread_mutex_unlock(&watched_lock);
     XSetIOErrorExitHandler(display, io_error_exit, NULL);
     return result;
+}
+
+Display *CX11Shim_open_watched_display(const char *name) {
+    CX11Shim_install_error_handlers();
+    sigjmp_buf jump;
+    if (sigsetjmp(jump, 0) != 0) {
+        opening_display = NULL;
+        return NULL;
+    }
+    opening_display = &jump;
+    Display *display = XOpenDisplay(name);
+    opening_display = NULL;
+    if (display != NULL) CX11Shim_watch_display(display);
+    return display;
 }
 
 void CX11Shim_unwatch_display(Display *display) {

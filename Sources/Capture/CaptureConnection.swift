@@ -26,12 +26,10 @@ final class CaptureConnection {
 
     /// Opens `name` (nil: $DISPLAY) and checks the visual is 24/32-bit TrueColor BGRX.
     init(name requested: String?) throws(RecorderError) {
-        CX11Shim_install_error_handlers()
         let resolved = String(cString: XDisplayName(requested))
-        guard let display = XOpenDisplay(requested) else {
+        guard let display = CX11Shim_open_watched_display(requested) else {
             throw .display("cannot open display \(resolved.isEmpty ? "(DISPLAY is not set)" : resolved)")
         }
-        CX11Shim_watch_display(display)
         self.display = display
         self.name = resolved
         screen = CX11Shim_DefaultScreen(display)

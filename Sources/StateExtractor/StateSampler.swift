@@ -26,10 +26,9 @@ final class StateSampler {
     /// Opens the display, loads the probes against its screen size and prepares the grabber.
     /// - Throws: `RecorderError` with a message for `startup.fail` (nothing stays open).
     init(configuration: StateConfiguration, sharedMemory: Bool = true) throws(RecorderError) {
-        guard let display = XOpenDisplay(configuration.display) else {
+        guard let display = CX11Shim_open_watched_display(configuration.display) else {
             throw RecorderError.display("state sampler: cannot open display '\(configuration.display ?? "$DISPLAY")'")
         }
-        CX11Shim_watch_display(display)
         let screen = CX11Shim_DefaultScreen(display)
         let width = Int(CX11Shim_DisplayWidth(display, screen))
         let height = Int(CX11Shim_DisplayHeight(display, screen))

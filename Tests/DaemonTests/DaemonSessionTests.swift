@@ -114,6 +114,20 @@ struct DaemonSessionTests {
         #expect((Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) > 0)
     }
 
+    @Test func aServerDyingInsideXOpenDisplayFailsTheStartAndTheDaemonKeepsServing() throws {
+        let dying = try DyingXServer()
+        defer { dying.stop() }
+        let display = try XvfbDisplay()
+        let daemon = try DaemonProcess(display: display)
+        let client = DaemonClient(socketPath: daemon.socketPath)
+        let refused = try client.send(.start(name: "dying", options: ["input": "none", "display": .string(dying.name)]))
+        #expect(refused["ok"] == false, "\(refused)")
+        #expect(refused["error"]?.stringValue?.contains("cannot open display \(dying.name)") == true, "\(refused)")
+        let started = try client.send(.start(name: "after", options: ["input": "none", "display": .string(display.name), "duration": 1]))
+        #expect(started["ok"] == true, "the daemon still records after the failed start: \(started)")
+        #expect(daemon.terminate() == 0)
+    }
+
     @Test func aKilledDaemonsFileIsRecoveredAtTheNextStart() throws {
         let display = try XvfbDisplay()
         let first = try DaemonProcess(display: display)

@@ -25,6 +25,8 @@ final class RecordLifecycleTests {
         defer { scene.terminate() }
         let file = directory.appendingPathComponent("lost.h5").path
         let recorder = try BackgroundProcess(TestPaths.recorderCLI, ["record", "--display", display.name, "--output", file, "--input", "none", "--quiet"])
+        // Counted from the first recorded frame: a loaded machine can take seconds to start the binary.
+        #expect(recorder.waitForStandardError("recorder: recording", timeout: 30), "\(recorder.stderr)")
         Thread.sleep(forTimeInterval: 2)
         let killedAt = Date()
         display.kill()
@@ -42,6 +44,18 @@ final class RecordLifecycleTests {
         #expect(decoded["decoded"] as? Int == plain["frames"] as? Int)
     }
 
+    @Test func aServerDyingInsideXOpenDisplayIsACleanStartFailure() throws {
+        let dying = try DyingXServer()
+        defer { dying.stop() }
+        let file = directory.appendingPathComponent("never.h5").path
+        let result = try runTool(TestPaths.recorderCLI, ["record", "--display", dying.name, "--output", file, "--input", "none", "--quiet"])
+        #expect(result.status == 1)
+        // Xlib's default handlers would have printed "X connection ... broken" (or nothing) and exited.
+        #expect(result.stderr.contains("recorder: cannot start:") && result.stderr.contains("cannot open display \(dying.name)"),
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
     @Test func sigkillThenRecoverKeepsEveryFrameUpToOneSecondBeforeTheKill() throws {
         let display = try XvfbDisplay(width: 320, height: 240)
         defer { display.stop() }
@@ -49,6 +63,7 @@ final class RecordLifecycleTests {
         defer { scene.terminate() }
         let file = directory.appendingPathComponent("killed.h5").path
         let recorder = try BackgroundProcess(TestPaths.recorderCLI, ["record", "--display", display.name, "--output", file, "--input", "none", "--quiet"])
+        #expect(recorder.waitForStandardError("recorder: recording", timeout: 30), "\(recorder.stderr)")
         // A random moment between 2 and 4 s into the recording.
         Thread.sleep(forTimeInterval: Double.random(in: 2...4))
         var now = timespec()

@@ -42,10 +42,20 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// Waits until stdout contains `text`, the process exits, or `timeout` seconds pass.
     @discardableResult
     public func waitForOutput(_ text: String, timeout: Double = 10) -> Bool {
+        wait(until: { $0.stdout.contains(text) }, timeout: timeout)
+    }
+
+    /// Waits until stderr (where the recorder logs) contains `text`, the process exits, or `timeout` seconds pass.
+    @discardableResult
+    public func waitForStandardError(_ text: String, timeout: Double = 10) -> Bool {
+        wait(until: { $0.stderr.contains(text) }, timeout: timeout)
+    }
+
+    private func wait(until condition: (BackgroundProcess) -> Bool, timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if stdout.contains(text) { return true }
-            if !process.isRunning { return stdout.contains(text) }
+            if condition(self) { return true }
+            if !process.isRunning { return condition(self) }
             Thread.sleep(forTimeInterval: 0.02)
         }
         return false
@@ -78,6 +88,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 public enum TestScripts {
     public static var paintImage: String { TestPaths.packageRoot.appendingPathComponent("scripts/paint_image.py").path }
     public static var movingScene: String { TestPaths.packageRoot.appendingPathComponent("scripts/moving_scene.py").path }
+    public static var dyingXServer: String { TestPaths.packageRoot.appendingPathComponent("scripts/dying_x_server.py").path }
     public static var sessionChecks: String { TestPaths.packageRoot.appendingPathComponent("Tests/scripts/session_checks.py").path }
 }
 

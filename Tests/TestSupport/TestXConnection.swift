@@ -14,9 +14,7 @@ public final class TestXConnection {
     private var closed = false
 
     public init(_ name: String) throws {
-        CX11Shim_install_error_handlers()
-        guard let display = XOpenDisplay(name) else { throw RecorderError.display("test cannot open \(name)") }
-        CX11Shim_watch_display(display)
+        guard let display = CX11Shim_open_watched_display(name) else { throw RecorderError.display("test cannot open \(name)") }
         self.display = display
         screen = CX11Shim_DefaultScreen(display)
         root = CX11Shim_RootWindow(display, screen)

@@ -32,6 +32,10 @@ unsigned long CX11Shim_AllPlanes(void);
 void CX11Shim_install_error_handlers(void);
 /// Starts tracking errors of `display` (call on the thread that owns it, right after XOpenDisplay).
 int CX11Shim_watch_display(Display *display);
+/// Installs the handlers, opens `name` (NULL: $DISPLAY) and watches it; NULL when it cannot connect.
+/// The handlers go in before XOpenDisplay because it makes round trips of its own: a server dying
+/// during them returns NULL here instead of reaching Xlib's default exit handler (exit(1)).
+Display *CX11Shim_open_watched_display(const char *name);
 /// Stops tracking `display` (call before XCloseDisplay).
 void CX11Shim_unwatch_display(Display *display);
 /// True once the connection broke (the server went away).
