@@ -26,22 +26,19 @@ extension InputLoop {
             let why = missing ? "\(folder) does not exist or cannot be listed"
                 : names.isEmpty ? "\(folder) has no event* nodes"
                 : "none of the \(names.count) event* nodes in \(folder) could be opened"
-            let watching = inotifyFD >= 0 ? "; watching it for hotplugged devices" : ""
+            let watching = folderWatch >= 0 ? "; watching it for hotplugged devices"
+                : parentWatch >= 0 ? "; will watch it if it appears" : ""
             note("no-input-devices", "input auto: no readable input device: \(why)\(watching)")
         }
     }
 
-    /// Starts inotify on `folder`; without it there is no hotplug, which is logged, not fatal.
+    /// Starts inotify on `folder` and on its parent, so a folder created after the start (udev
+    /// populating /dev/input late, a container given devices later) is watched once it appears.
+    /// Without inotify there is no hotplug, which is logged, not fatal.
     private func watch(_ folder: String) {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
             logger.warning("inotify_init1 failed (\(errnoText(errno))): no hotplug")
-            return
-        }
-        let mask = UInt32(IN_CREATE | IN_ATTRIB | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF)
-        guard inotify_add_watch(fd, folder, mask) >= 0 else {
-            logger.warning("cannot watch \(folder) (\(errnoText(errno))): no hotplug")
-            Glibc.close(fd)
             return
         }
         var event = epoll_event()
@@ -53,6 +50,24 @@ extension InputLoop {
             return
         }
         inotifyFD = fd
+        let parent = (folder as NSString).deletingLastPathComponent
+        parentWatch = inotify_add_watch(fd, parent.isEmpty ? "/" : parent, UInt32(IN_CREATE | IN_MOVED_TO))
+        if parentWatch < 0 { logger.info("cannot watch \(parent) (\(errnoText(errno))): a \(folder) created later goes unnoticed") }
+        watchFolder(folder)
+        if folderWatch < 0 && parentWatch < 0 {
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+            Glibc.close(fd)
+            inotifyFD = -1
+        }
+    }
+
+    /// Adds the watch on the devices folder itself; false while it does not exist.
+    @discardableResult
+    private func watchFolder(_ folder: String) -> Bool {
+        let mask = UInt32(IN_CREATE | IN_ATTRIB | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF)
+        folderWatch = inotify_add_watch(inotifyFD, folder, mask)
+        if folderWatch < 0 && errno != ENOENT { logger.warning("cannot watch \(folder) (\(errnoText(errno))): no hotplug") }
+        return folderWatch >= 0
     }
 
     /// Opens one node; a failure is logged and noted once per node, never fatal.
@@ -75,26 +90,35 @@ extension InputLoop {
         }
     }
 
-    /// Reads the inotify queue: new or re-permissioned `event*` nodes are opened, deleted ones closed.
+    /// Reads the inotify queue: new or re-permissioned `event*` nodes are opened, deleted ones closed,
+    /// and a devices folder that appears is watched and scanned.
     func handleHotplug() {
         let folder = configuration.devicesDirectory
+        let folderName = (folder as NSString).lastPathComponent
         let size = 4096
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
         defer { buffer.deallocate() }
         var rescan = false
         var folderGone = false
+        var folderAppeared = false
         while true {
             let count = read(inotifyFD, buffer.baseAddress, size)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
             var offset = 0
             while offset + 16 <= count {
+                let watch = buffer.load(fromByteOffset: offset, as: Int32.self)
                 let mask = buffer.load(fromByteOffset: offset + 4, as: UInt32.self)
                 let length = Int(buffer.load(fromByteOffset: offset + 12, as: UInt32.self))
                 let nameBytes = UnsafeRawBufferPointer(rebasing: buffer[(offset + 16)..<min(offset + 16 + length, count)])
                 let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
                 offset += 16 + length
                 if mask & UInt32(IN_Q_OVERFLOW) != 0 { rescan = true }
+                if watch == parentWatch {
+                    if name == folderName && mask & UInt32(IN_ISDIR) != 0 && folderWatch < 0 { folderAppeared = true }
+                    continue
+                }
+                guard watch == folderWatch else { continue }
                 if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 { folderGone = true }
                 guard name.hasPrefix("event") else { continue }
                 let path = folder + "/" + name
@@ -112,12 +136,20 @@ extension InputLoop {
             }
         }
         if folderGone {
-            note("device-removed", "\(folder) went away: hotplug watch ended")
-            epoll_ctl(epollFD, EPOLL_CTL_DEL, inotifyFD, nil)
-            Glibc.close(inotifyFD)
-            inotifyFD = -1
-        } else if rescan, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
-            for name in names where name.hasPrefix("event") { openNode(folder + "/" + name, hotplugged: true) }
+            if folderWatch >= 0 { inotify_rm_watch(inotifyFD, folderWatch) }
+            folderWatch = -1
+            let waiting = parentWatch >= 0 ? "; waiting for it to come back" : ": hotplug watch ended"
+            note("device-removed", "\(folder) went away\(waiting)")
+            // It may already be back (removed and re-created within one read).
+            if parentWatch >= 0 && FileManager.default.fileExists(atPath: folder) { folderAppeared = true }
+        }
+        if folderAppeared && folderWatch < 0 && watchFolder(folder) {
+            // Nodes created between the folder and its watch are found by the scan.
+            note("devices-folder-appeared", "\(folder) appeared: watching it for devices", level: .info)
+            rescan = true
+        }
+        if rescan, folderWatch >= 0, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            for name in names.sorted() where name.hasPrefix("event") { openNode(folder + "/" + name, hotplugged: true) }
         }
     }
 }

@@ -20,6 +20,10 @@ final class InputLoop {
     let epollFD: Int32
     /// inotify on the devices folder, -1 when not watching.
     var inotifyFD: Int32 = -1
+    /// inotify watch on the devices folder itself, -1 while it does not exist.
+    var folderWatch: Int32 = -1
+    /// inotify watch on the folder's parent, for a devices folder that appears (or comes back) later.
+    var parentWatch: Int32 = -1
     var devicesByFD: [Int32: InputDevice] = [:]
     /// Opened devices whose row the devices mailbox has not accepted yet (not read until it has).
     var pendingDevices: [InputDevice] = []
@@ -210,7 +214,7 @@ final class InputLoop {
 
     /// Logs `message` and sends it to /log/notes.
     func note(_ kind: String, _ message: String, level: Logger.Level = .warning) {
-        let kindLevel: Logger.Level = ["device-added", "device-removed", "input-resumed"].contains(kind) ? .info : level
+        let kindLevel: Logger.Level = ["device-added", "device-removed", "input-resumed", "devices-folder-appeared"].contains(kind) ? .info : level
         logger.log(level: kindLevel, "\(kind): \(message)")
         if !worker.notes.trySend(SessionNote(source: "input", kind: kind, message: message)) {
             logger.error("notes mailbox full; lost note \(kind): \(message)")

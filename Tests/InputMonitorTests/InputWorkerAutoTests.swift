@@ -58,4 +58,45 @@ import TestSupport
         #expect(harness.stop())
         #expect(harness.devices.count == 0)
     }
+
+    @Test func aDevicesFolderCreatedAfterTheStartIsWatchedOnceItAppears() throws {
+        let parent = try TestPaths.temporaryDirectory("devparent")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let folder = parent.appendingPathComponent("input")
+        let harness = try InputHarness(InputConfiguration(sources: [.auto], devicesDirectory: folder.path))
+        #expect(harness.waitReady() == .ready)
+        _ = harness.begin()
+        #expect(harness.waitForNote("no-input-devices")?.message.contains("will watch it if it appears") == true)
+
+        // A plain file of the folder's name is not the folder.
+        #expect(FileManager.default.createFile(atPath: folder.path, contents: nil))
+        MonotonicClock.sleep(until: MonotonicClock.now() + 200_000_000)
+        #expect(!harness.allNotes().contains { $0.kind == "devices-folder-appeared" })
+        try FileManager.default.removeItem(at: folder)
+
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        let node = folder.appendingPathComponent("event3").path
+        #expect(mkfifo(node, 0o600) == 0)
+        #expect(harness.waitForNote("devices-folder-appeared")?.message.contains(folder.path) == true)
+        #expect(waitForUnreadable(node, in: harness), "the node made right after the folder is found: \(harness.allNotes())")
+
+        // Gone and back again: still watched.
+        try FileManager.default.removeItem(at: folder)
+        #expect(harness.waitForNote("device-removed")?.message.contains("waiting for it to come back") == true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        let later = folder.appendingPathComponent("event7").path
+        #expect(mkfifo(later, 0o600) == 0)
+        #expect(waitForUnreadable(later, in: harness), "\(harness.allNotes())")
+        #expect(harness.stop())
+    }
+
+    /// Waits until the input loop notes `path` as no evdev node (which proves it saw the node).
+    private func waitForUnreadable(_ path: String, in harness: InputHarness) -> Bool {
+        let deadline = MonotonicClock.now() + 5_000_000_000
+        while MonotonicClock.now() < deadline {
+            if harness.allNotes().contains(where: { $0.kind == "device-unreadable" && $0.message.contains(path) }) { return true }
+            MonotonicClock.sleep(until: MonotonicClock.now() + 20_000_000)
+        }
+        return false
+    }
 }
