@@ -30,6 +30,10 @@ int main(int argc, char **argv) {
         {"dfast w23 h17 c14 m6 (recorder level 1)", 1, ZSTD_dfast, 23, 17, 14, 6},
         {"dfast w23 h18 c16 m6", 1, ZSTD_dfast, 23, 18, 16, 6},
         {"fast w23 h17 m6", 1, ZSTD_fast, 23, 17, 0, 6},
+        {"fast w23 h16 m7", 1, ZSTD_fast, 23, 16, 0, 7},
+        {"fast w23 h15 m7", 1, ZSTD_fast, 23, 15, 0, 7},
+        {"stock level -1", -1, 0, 0, 0, 0, 0},
+        {"stock level -3", -3, 0, 0, 0, 0, 0},
     };
     printf("%d frames of %zu bytes\n| profile | ms per frame | KB per frame | ratio |\n|---|---|---|---|\n", count, size);
     for (size_t k = 0; k < sizeof profiles / sizeof profiles[0]; k++) {

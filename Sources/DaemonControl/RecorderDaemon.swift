@@ -211,9 +211,15 @@ public final class RecorderDaemon: Sendable {
     }
 
     /// Repairs files whose session was killed before sealing them.
+    ///
+    /// Runs before the socket opens, so every file asks systemd for more start-up time
+    /// (EXTEND_TIMEOUT_USEC): many or large leftovers must not trip TimeoutStartSec.
     private func recoverLeftovers(in directory: String) {
         guard let recover = hooks.recover else { return }
-        for entry in SessionDirectory.sessionFiles(in: directory) {
+        let entries = SessionDirectory.sessionFiles(in: directory)
+        for (index, entry) in entries.enumerated() {
+            notifier?.notify("EXTEND_TIMEOUT_USEC=\(Self.recoveryTimeExtensionMicroseconds)\n"
+                + "STATUS=checking \(index + 1) of \(entries.count) session files for crash leftovers: \(entry.path)")
             do {
                 if let outcome = try recover(entry.path) {
                     logger.warning("recovered a session left unsealed by a crash", metadata: ["file": "\(entry.path)", "outcome": "\(outcome)"])
@@ -223,6 +229,9 @@ public final class RecorderDaemon: Sendable {
             }
         }
     }
+
+    /// Start-up time systemd grants per session file checked (a multi-GB file recovers in seconds).
+    static let recoveryTimeExtensionMicroseconds = 60_000_000
 
     static func createDirectory(_ path: String) throws(RecorderError) {
         var isDirectory: ObjCBool = false
