@@ -248,7 +248,7 @@ final class StateWorkerTests {
 
     @Test func missingDisplayFailsStartup() throws {
         let harness = WorkerHarness(display: ":399", probesPath: nil)
-        #expect(try harness.start() == .failed(worker: StateWorker.threadName, message: "state sampler: cannot open display ':399'"))
+        #expect(try harness.start() == .failed(worker: StateWorker.threadName, message: "state sampler: cannot open display :399"))
         #expect(harness.stop())
     }
 
