@@ -12,8 +12,12 @@ import struct
 import sys
 
 
+def padded(length: int) -> int:
+    return length + (-length % 4)
+
+
 def pad(data: bytes) -> bytes:
-    return data + b"\0" * (-len(data) % 4)
+    return data + b"\0" * (padded(len(data)) - len(data))
 
 
 def setup_reply() -> bytes:
@@ -69,7 +73,7 @@ def main() -> None:
             try:
                 prefix = read_exact(connection, 12)
                 _, _, _, name_length, data_length = struct.unpack("<BxHHHH2x", prefix)
-                read_exact(connection, len(pad(b"\0" * name_length)) + len(pad(b"\0" * data_length)))
+                read_exact(connection, padded(name_length) + padded(data_length))
                 connection.sendall(setup_reply())
                 connection.recv(4096)  # the first request (XOpenDisplay's own), then hang up
             except ConnectionError:

@@ -28,7 +28,7 @@ final class CaptureConnection {
     init(name requested: String?) throws(RecorderError) {
         let resolved = String(cString: XDisplayName(requested))
         guard let display = CX11Shim_open_watched_display(requested) else {
-            throw .display("cannot open display \(resolved.isEmpty ? "(DISPLAY is not set)" : resolved)")
+            throw .cannotOpenDisplay(resolvedName: resolved)
         }
         self.display = display
         self.name = resolved

@@ -51,7 +51,8 @@ extension InputLoop {
         }
         inotifyFD = fd
         let parent = (folder as NSString).deletingLastPathComponent
-        parentWatch = inotify_add_watch(fd, parent.isEmpty ? "/" : parent, UInt32(IN_CREATE | IN_MOVED_TO))
+        // A bare relative name ("input") lives in the working directory.
+        parentWatch = inotify_add_watch(fd, parent.isEmpty ? "." : parent, UInt32(IN_CREATE | IN_MOVED_TO))
         if parentWatch < 0 { logger.info("cannot watch \(parent) (\(errnoText(errno))): a \(folder) created later goes unnoticed") }
         watchFolder(folder)
         if folderWatch < 0 && parentWatch < 0 {

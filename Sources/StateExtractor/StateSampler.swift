@@ -27,8 +27,8 @@ final class StateSampler {
     /// - Throws: `RecorderError` with a message for `startup.fail` (nothing stays open).
     init(configuration: StateConfiguration, sharedMemory: Bool = true) throws(RecorderError) {
         guard let display = CX11Shim_open_watched_display(configuration.display) else {
-            let resolved = String(cString: XDisplayName(configuration.display))
-            throw RecorderError.display("state sampler: cannot open display \(resolved.isEmpty ? "(DISPLAY is not set)" : resolved)")
+            throw RecorderError.cannotOpenDisplay(resolvedName: String(cString: XDisplayName(configuration.display)),
+                                                  opener: "state sampler")
         }
         let screen = CX11Shim_DefaultScreen(display)
         let width = Int(CX11Shim_DisplayWidth(display, screen))
