@@ -3,7 +3,7 @@
 on the same private Xvfb, in the same run, and prints one table with the ratios recorder/peer.
 
     bench_session.py [--seconds 30] [--sizes 1920x1080,1280x720,2560x1440] [--peer-codec zstd]
-                     [--long SECONDS] [--keep DIR]
+                     [--variants default,motion] [--long SECONDS] [--long-variant motion] [--keep DIR]
 
 Each recorder gets a fresh Xvfb + OpenTTD started the same way and is started the same time after
 the game, so both see the same phase of the title sequence (it alternates ~15-20 s holds with ~30 s
@@ -13,8 +13,10 @@ Figures per recorder: delivered frames (% of the 60 Hz ticks of the duration), d
 interval p50/p99/max (ms, against 16.67), CPU in cores (user+sys over wall, from wait4), peak RSS,
 output MB/s, compression ratio (raw RGB bytes / file bytes); beside them the game's and the X server's
 CPU over the same run, the load average when it started, and for the recorder the share of frames stored
-whole (keyframes: pans and scene cuts) and the writer's time per frame. --long N also records N seconds
-with the recorder alone and samples its RSS every 10 s. RECORDER=path picks the binary.
+whole (keyframes: pans and scene cuts), the share stored against a shifted reference and the writer's
+time per frame. Recorder variants: "default" (format_version 1) and "motion" (--motion-reference,
+format_version 2), each on its own fresh game. --long N also records N seconds with the recorder
+(--long-variant) alone and samples its RSS every 10 s. RECORDER=path picks the binary.
 """
 import argparse
 import json
@@ -31,6 +33,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDER = os.environ.get("RECORDER") or os.path.join(ROOT, ".build/release/recorder")
 PEER = os.path.join(os.path.dirname(ROOT), "shared/bench/py_baseline_recorder.py")
+#: Recorder variants: row label and extra `recorder record` arguments.
+VARIANTS = {"default": ("recorder", []), "motion": ("recorder --motion-reference", ["--motion-reference"])}
 
 
 def free_display():
@@ -135,6 +139,7 @@ def analyse_recorder_file(path, fps, seconds):
         ts = f["video/timestamp_ns"][:]
         ticks = f["video/tick"][:]
         reference = f["video/reference"][:]
+        shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((len(reference), 2))
         n, h, w, _ = f["video/frames"].shape
         summary = json.loads(f.attrs["summary_json"] or "{}")
     iv = np.diff(ts) / 1e6
@@ -142,17 +147,18 @@ def analyse_recorder_file(path, fps, seconds):
     return {"frames": int(n), "expected": expected, "dropped_ticks": int(expected - n),
             "iv_p50": float(np.percentile(iv, 50)), "iv_p99": float(np.percentile(iv, 99)), "iv_max": float(iv.max()),
             "raw_bytes": int(n) * w * h * 3, "whole_pct": 100 * float((reference < 0).mean()) if n else 0,
+            "shifted_pct": 100 * float(np.any(shifts != 0, axis=1).mean()) if n else 0,
             "writer_p50_ms": summary.get("writer_frame_ns_p50", 0) / 1e6,
             "writer_p99_ms": summary.get("writer_frame_ns_p99", 0) / 1e6,
             "capture_dropped": summary.get("frames_dropped", 0), "ticks_missed": summary.get("ticks_missed", 0)}
 
 
-def run_recorder(width, height, seconds, workdir, name, rss_every=None):
+def run_recorder(width, height, seconds, workdir, name, extra_args=(), rss_every=None):
     game = Game(width, height, workdir)
     try:
         path = os.path.join(workdir, f"{name}-{width}x{height}.h5")
         cmd = [RECORDER, "record", "--display", game.display, "--output", path, "--duration", str(seconds),
-               "--input", "none", "--quiet", "--json"]
+               "--input", "none", "--quiet", "--json", *extra_args]
         wall, usage, _, rss, extras = run_measured(cmd, game, rss_every=rss_every)
         r = analyse_recorder_file(path, 60, seconds)
         size = os.path.getsize(path)
@@ -177,7 +183,7 @@ def run_peer(width, height, seconds, peer_codec, workdir):
                     iv_p50=p["interval_ms_p50"], iv_p99=p["interval_ms_p99"], iv_max=p["interval_ms_max"],
                     cpu_cores=(usage.ru_utime + usage.ru_stime) / wall, rss_mb=usage.ru_maxrss / 1024,
                     mb_s=size / 1e6 / seconds, ratio=p["written"] * width * height * 3 / size,
-                    delivered=100 * p["written"] / expected, whole_pct=100.0, path=path)
+                    delivered=100 * p["written"] / expected, whole_pct=100.0, shifted_pct=0.0, path=path)
     finally:
         game.close()
 
@@ -197,9 +203,15 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--sizes", default="1920x1080,1280x720,2560x1440")
     parser.add_argument("--peer-codec", default="zstd")
+    parser.add_argument("--variants", default="default,motion", help="recorder variants: " + ", ".join(VARIANTS))
     parser.add_argument("--long", type=float, default=0, help="also record this long at the first size and sample RSS")
+    parser.add_argument("--long-variant", default="motion", choices=sorted(VARIANTS))
     parser.add_argument("--keep", help="keep the session files in this directory")
     args = parser.parse_args()
+    variants = args.variants.split(",")
+    for variant in variants:
+        if variant not in VARIANTS:
+            parser.error(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
     workdir = args.keep or tempfile.mkdtemp(prefix="recorder-bench-")
     os.makedirs(workdir, exist_ok=True)
     rows = []
@@ -208,19 +220,21 @@ def main():
     try:
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
-            print(f"# {w}x{h}: {args.seconds:.0f} s recorder, then {args.seconds:.0f} s peer ({args.peer_codec}), "
-                  f"each on a fresh game", flush=True)
-            rec = run_recorder(w, h, args.seconds, workdir, "recorder")
+            print(f"# {w}x{h}: {args.seconds:.0f} s per recorder variant ({', '.join(variants)}), then "
+                  f"{args.seconds:.0f} s peer ({args.peer_codec}), each on a fresh game", flush=True)
+            recs = [(VARIANTS[v][0], run_recorder(w, h, args.seconds, workdir, f"recorder-{v}", VARIANTS[v][1]))
+                    for v in variants]
             peer = run_peer(w, h, args.seconds, args.peer_codec, workdir)
-            rows.append((size, rec, peer))
+            rows.append((size, recs, peer))
             if not args.keep:
-                os.remove(rec["path"])
+                for _, rec in recs:
+                    os.remove(rec["path"])
                 os.remove(peer["path"])
         if args.long:
             size = args.sizes.split(",")[0]
             w, h = (int(v) for v in size.split("x"))
-            print(f"# {w}x{h}: {args.long:.0f} s recorder alone, RSS every 10 s", flush=True)
-            long_run = run_recorder(w, h, args.long, workdir, "long", rss_every=10)
+            print(f"# {w}x{h}: {args.long:.0f} s {VARIANTS[args.long_variant][0]} alone, RSS every 10 s", flush=True)
+            long_run = run_recorder(w, h, args.long, workdir, "long", VARIANTS[args.long_variant][1], rss_every=10)
             os.remove(long_run["path"])
     finally:
         if not args.keep:
@@ -229,24 +243,26 @@ def main():
     print()
     print(f"machine: {machine_description()}; OpenTTD title screen; {args.seconds:.0f} s each; peer codec {args.peer_codec}")
     header = ("size", "who", "delivered %", "dropped", "iv p50 ms", "iv p99 ms", "iv max ms", "CPU cores", "RSS MB",
-              "MB/s", "ratio", "whole frames %", "game cores", "X cores", "load")
+              "MB/s", "ratio", "whole frames %", "shifted %", "game cores", "X cores", "load")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for size, rec, peer in rows:
-        for who, r in (("recorder", rec), ("python peer", peer)):
+    for size, recs, peer in rows:
+        for who, r in recs + [("python peer", peer)]:
             print(f"| {size} | {who} | {r['delivered']:.2f} | {r['dropped_ticks']} | {r['iv_p50']:.2f} | {r['iv_p99']:.2f} | "
                   f"{r['iv_max']:.2f} | {r['cpu_cores']:.2f} | {r['rss_mb']:.0f} | {r['mb_s']:.1f} | {r['ratio']:.1f} | "
-                  f"{r['whole_pct']:.0f} | {r['game_cores']:.2f} | {r['server_cores']:.2f} | {r['load']:.2f} |")
-        ratio = lambda k: rec[k] / peer[k] if peer[k] else float("nan")
-        print(f"| {size} | recorder/peer | {ratio('delivered'):.3f} | | | {ratio('iv_p99'):.3f} | {ratio('iv_max'):.3f} | "
-              f"{ratio('cpu_cores'):.2f} | {ratio('rss_mb'):.2f} | {ratio('mb_s'):.2f} | {ratio('ratio'):.2f} | | "
-              f"{ratio('game_cores'):.2f} | {ratio('server_cores'):.2f} | |")
+                  f"{r['whole_pct']:.0f} | {r['shifted_pct']:.0f} | {r['game_cores']:.2f} | {r['server_cores']:.2f} | {r['load']:.2f} |")
+        for who, rec in recs:
+            ratio = lambda k: rec[k] / peer[k] if peer[k] else float("nan")
+            print(f"| {size} | {who} / peer | {ratio('delivered'):.3f} | | | {ratio('iv_p99'):.3f} | {ratio('iv_max'):.3f} | "
+                  f"{ratio('cpu_cores'):.2f} | {ratio('rss_mb'):.2f} | {ratio('mb_s'):.2f} | {ratio('ratio'):.2f} | | | "
+                  f"{ratio('game_cores'):.2f} | {ratio('server_cores'):.2f} | |")
     print()
-    for size, rec, _ in rows:
-        print(f"recorder {size}: writer per frame p50 {rec['writer_p50_ms']:.1f} ms, p99 {rec['writer_p99_ms']:.1f} ms; "
-              f"dropped for want of a free slot {rec['capture_dropped']}, ticks missed by the capture thread {rec['ticks_missed']}")
+    for size, recs, _ in rows:
+        for who, rec in recs:
+            print(f"{who} {size}: writer per frame p50 {rec['writer_p50_ms']:.1f} ms, p99 {rec['writer_p99_ms']:.1f} ms; "
+                  f"dropped for want of a free slot {rec['capture_dropped']}, ticks missed by the capture thread {rec['ticks_missed']}")
     if long_run:
-        print(f"\nlong run at {args.sizes.split(',')[0]}: {args.long:.0f} s, delivered {long_run['delivered']:.2f} %, "
+        print(f"\nlong run ({VARIANTS[args.long_variant][0]}) at {args.sizes.split(',')[0]}: {args.long:.0f} s, delivered {long_run['delivered']:.2f} %, "
               f"CPU {long_run['cpu_cores']:.2f} cores, {long_run['mb_s']:.1f} MB/s, peak RSS {long_run['rss_mb']:.0f} MB, "
               f"load {long_run['load']:.2f}")
         print("RSS (s:MB): " + ", ".join(f"{t}:{m:.0f}" for t, m in long_run["rss_series"]))

@@ -3,9 +3,9 @@
 
     paint_image.py DISPLAY IMAGE.rgb W H root
         sets the image as the root window's background (stays until the server ends)
-    paint_image.py DISPLAY IMAGE.rgb W H window X Y TITLE [MOVES]
+    paint_image.py DISPLAY IMAGE.rgb W H window X Y TITLE [MOVES [SECONDS]]
         maps a W x H window at X,Y titled TITLE with the image as its background; MOVES is a
-        comma-separated list of X:Y positions it moves to, one every 0.4 s; then it stays.
+        comma-separated list of X:Y positions it moves to, one every SECONDS (0.4); then it stays.
 Prints "ready" once the image is on screen, then sleeps until killed.
 """
 import ctypes
@@ -71,8 +71,9 @@ def main():
     xlib.XSync(display, 0)
     time.sleep(0.2)
     print("ready", flush=True)
+    pause = float(sys.argv[10]) if mode == "window" and len(sys.argv) > 10 else 0.4
     for mx, my in moves:
-        time.sleep(0.4)
+        time.sleep(pause)
         xlib.XMoveWindow(display, window, mx, my)
         xlib.XSync(display, 0)
     while True:

@@ -15,6 +15,7 @@ public enum SessionOptionFields {
         "codec": "one of \"zstd\", \"lz4\", \"none\"",
         "compressionlevel": "an integer",
         "keyframeinterval": "an integer",
+        "motionreference": "a boolean",
         "input": "a string or a list of strings (auto, none, replay:PATH[,EVENTS_PATH])",
         "stateconfig": "a string (absolute path of a probe TOML file)",
         "staterate": "a number",
@@ -91,6 +92,9 @@ public enum SessionOptionFields {
             options.codec = codec
         case "compressionlevel": options.compressionLevel = try integer()
         case "keyframeinterval": options.keyframeInterval = try integer()
+        case "motionreference":
+            guard let flag = value.boolValue else { throw wrongType() }
+            options.motionReference = flag
         case "input":
             let texts: [String]
             switch value {

@@ -22,6 +22,15 @@ final class FrameEncoder {
         /// -1 for a whole image, else the index of the frame it is XORed with.
         var reference: Int64
         var isIdentical: Bool
+        /// How far the reference image is displaced before the XOR (`/video/reference_shift`).
+        var shift = Shift.none
+    }
+
+    /// A displacement of the reference image: its pixel (x - dx, y - dy) lines up with pixel (x, y).
+    struct Shift: Equatable {
+        var dx: Int32
+        var dy: Int32
+        static let none = Shift(dx: 0, dy: 0)
     }
 
     /// What `prepare` decided for one frame.
@@ -30,6 +39,7 @@ final class FrameEncoder {
         var reference: Int64
         /// The residual is all zeros: store `zeroChunk`, nothing to compress.
         var isIdentical: Bool
+        var shift = Shift.none
     }
 
     let width: Int
@@ -37,6 +47,8 @@ final class FrameEncoder {
     let codec: SessionOptions.Codec
     let keyframeInterval: Int
     let policy: ReferencePolicy
+    /// Residuals may be taken against the reference displaced (`/video/reference_shift`, format 2).
+    let motionReference: Bool
     /// A frame with more changed pixels than this share is stored whole (scrolling, a scene cut): its
     /// residual would compress no better than the image. On OpenTTD at 1080p accepted residuals change
     /// at most ~26% of the pixels, a scrolling view ~65-80%, a new random image ~100%.
@@ -44,10 +56,23 @@ final class FrameEncoder {
     /// Every this many pixels is looked at for the estimate (prime: all columns; ~2,000 samples at
     /// 1080p, a few microseconds), before any full pass over the frame.
     static let densitySampleStep = 1021
+    /// With the motion reference, a frame whose unshifted share is at most this is taken as not moving
+    /// (no search): the search could gain at most this share.
+    static let stillShare = 0.01
+    /// Displacements tried around the last one found (a game's pan moves a few pixels per frame).
+    static let trackingRadius: Int32 = 4
+    /// Displacements tried along one axis from zero when tracking finds nothing (a page scrolled by a
+    /// wheel step, ~40-100 px).
+    static let scrollRadius: Int32 = 128
 
     private let frameBytes: Int
     /// The reference image (previous frame, or last keyframe) as packed RGB.
-    private let reference: UnsafeMutablePointer<UInt8>
+    private var reference: UnsafeMutablePointer<UInt8>
+    /// Receives the new image while a displaced previous frame is read (motion, previous-frame policy);
+    /// then swapped with `reference`.
+    private var spare: UnsafeMutablePointer<UInt8>?
+    /// The displacement of the last frame against the current reference: where the search starts.
+    private var lastShift = Shift.none
     /// The all-zero residual, compressed once.
     private let zeroChunk: UnsafeMutableRawPointer
     private let zeroChunkSize: Int
@@ -57,16 +82,22 @@ final class FrameEncoder {
     private var lastKeyframeIndex: Int64 = -1
     private var hasReference = false
 
-    init(width: Int, height: Int, codec: SessionOptions.Codec, level: Int, keyframeInterval: Int, policy: ReferencePolicy) throws(RecorderError) {
+    init(width: Int, height: Int, codec: SessionOptions.Codec, level: Int, keyframeInterval: Int, policy: ReferencePolicy,
+         motionReference: Bool = false) throws(RecorderError) {
         self.width = width
         self.height = height
         self.codec = codec
         self.keyframeInterval = max(1, keyframeInterval)
         self.policy = policy
+        self.motionReference = motionReference
         frameBytes = width * height * 3
         let slack = 64 // the SIMD kernels store 16 bytes at a time
         reference = .allocate(capacity: frameBytes + slack)
         reference.initialize(repeating: 0, count: frameBytes + slack)
+        if motionReference && policy == .previousFrame {
+            spare = .allocate(capacity: frameBytes + slack)
+            spare?.initialize(repeating: 0, count: frameBytes + slack)
+        }
         let encoder = try ChunkCodec(codec: codec, level: level)
         let capacity = encoder.bound(frameBytes)
         zeroChunk = .allocate(byteCount: capacity, alignment: 64)
@@ -79,6 +110,7 @@ final class FrameEncoder {
 
     deinit {
         reference.deallocate()
+        spare?.deallocate()
         zeroChunk.deallocate()
     }
 
@@ -86,8 +118,8 @@ final class FrameEncoder {
     var rawFrameBytes: Int { frameBytes }
 
     /// The chunk of an all-zero residual, for frames `prepare` found identical to their reference.
-    func identicalChunk(reference: Int64) -> Encoded {
-        Encoded(bytes: UnsafeRawPointer(zeroChunk), size: zeroChunkSize, reference: reference, isIdentical: true)
+    func identicalChunk(reference: Int64, shift: Shift) -> Encoded {
+        Encoded(bytes: UnsafeRawPointer(zeroChunk), size: zeroChunkSize, reference: reference, isIdentical: true, shift: shift)
     }
 
     /// Plans the frame at `pixels` (BGRX, `bytesPerLine` apart) as the next frame of the dataset and,
@@ -101,22 +133,64 @@ final class FrameEncoder {
             if keyframeInterval > 1 { reference.update(from: input, count: frameBytes) }
             return keyframe()
         }
-        if codec != .none,
-           CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
-               > FrameEncoder.denseChangeShare {
-            // Scrolling or a scene cut: store the image whole, skipping the residual pass.
-            CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
-            reference.update(from: input, count: frameBytes)
-            return keyframe()
+        let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
+        if codec != .none {
+            let still = CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
+            if motionReference && still > FrameEncoder.stillShare,
+               let shift = bestShift(source, bytesPerLine: bytesPerLine, unshiftedShare: still) {
+                lastShift = shift
+                if shift != .none { return shiftedResidual(source, bytesPerLine: bytesPerLine, shift: shift, referenceIndex: referenceIndex, into: input) }
+            } else if still > FrameEncoder.denseChangeShare {
+                // Scrolling or a scene cut: store the image whole, skipping the residual pass.
+                return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
+            }
         }
         let updates = policy == .previousFrame
         let changed = CX11Shim_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, input, updates ? 1 : 0) != 0
-        let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
         return Plan(reference: referenceIndex, isIdentical: !changed)
+    }
+
+    /// The frame stored whole; it becomes the reference.
+    private func wholeImage(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
+        CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
+        reference.update(from: input, count: frameBytes)
+        return keyframe()
+    }
+
+    /// The displacement of the reference that leaves the fewest sampled pixels changed, `.none` when not
+    /// moving beats every displacement, nil when even the best leaves the frame densely changed (then the
+    /// frame was stored whole).
+    private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, unshiftedShare: Double) -> Shift? {
+        var best = (share: unshiftedShare, shift: Shift.none)
+        func consider(center: Shift, radiusX: Int32, radiusY: Int32) {
+            var dx: Int32 = 0, dy: Int32 = 0
+            let share = CX11Shim_best_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
+                                            center.dx, center.dy, radiusX, radiusY, min(best.share, FrameEncoder.denseChangeShare), &dx, &dy)
+            if share < best.share { best = (share, Shift(dx: dx, dy: dy)) }
+        }
+        consider(center: lastShift, radiusX: FrameEncoder.trackingRadius, radiusY: FrameEncoder.trackingRadius)
+        if best.share > FrameEncoder.denseChangeShare {
+            consider(center: .none, radiusX: 0, radiusY: FrameEncoder.scrollRadius)
+            consider(center: .none, radiusX: FrameEncoder.scrollRadius, radiusY: 0)
+        }
+        return best.share > FrameEncoder.denseChangeShare ? nil : best.shift
+    }
+
+    /// Residual against the reference displaced by `shift`; the previous-frame policy keeps the new image.
+    private func shiftedResidual(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, shift: Shift, referenceIndex: Int64,
+                                 into input: UnsafeMutablePointer<UInt8>) -> Plan {
+        let keep = policy == .previousFrame ? spare : nil
+        let changed = CX11Shim_bgrx_xor_rgb_shifted(source, bytesPerLine, width, height, reference, shift.dx, shift.dy, input, keep) != 0
+        if let keep {
+            spare = reference
+            reference = keep
+        }
+        return Plan(reference: referenceIndex, isIdentical: !changed, shift: shift)
     }
 
     private func keyframe() -> Plan {
         hasReference = true
+        lastShift = .none
         lastKeyframeIndex = index
         return Plan(reference: -1, isIdentical: false)
     }

@@ -10,7 +10,8 @@ import RecorderCore
 /// Every group, dataset and attribute is created in `create` before SWMR writing starts; afterwards
 /// only datasets grow and existing attributes are left alone until `seal` reopens the file plainly.
 final class SessionFile {
-    static let formatVersion: Int64 = 1
+    /// Format 1, or 2 when residuals may follow motion (`/video/reference_shift`, see docs/FORMAT.md).
+    static func formatVersion(_ options: SessionOptions) -> Int64 { options.motionReference ? 2 : 1 }
 
     let path: String
     private(set) var file: hid_t
@@ -23,6 +24,8 @@ final class SessionFile {
     let cursors: AppendableTable
     let origins: AppendableTable
     let flags: AppendableTable
+    /// (dx, dy) per frame, only in format 2.
+    let referenceShifts: AppendableTable?
     let events: AppendableTable
     let devices: AppendableTable
     let capabilities: AppendableTable
@@ -32,6 +35,7 @@ final class SessionFile {
     let notes: AppendableTable
     private var tables: [AppendableTable] {
         [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, samples, windows, notes]
+            + (referenceShifts.map { [$0] } ?? [])
     }
     private(set) var framesWritten: Int64 = 0
     /// True once `H5Fstart_swmr_write` succeeded: no object or attribute may be created after it.
@@ -94,6 +98,8 @@ final class SessionFile {
             cursors = try table("/video/cursor", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256)
             origins = try table("/video/origin", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256)
             flags = try table("/video/flags", RowLayout(plain: .uint32), chunk: perFrame, buffer: 256)
+            referenceShifts = options.motionReference
+                ? try table("/video/reference_shift", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256) : nil
 
             let input = try group("input")
             var inputAttributes = configuration.inputAttributes
@@ -194,7 +200,7 @@ final class SessionFile {
     private static func writeRootAttributes(_ file: hid_t, _ configuration: WriterConfiguration) throws(RecorderErrorBox) {
         var extra = configuration.rootAttributes
         try HDF5.writeAttribute(file, "format", string: "recorder-session")
-        try HDF5.writeAttribute(file, "format_version", int: formatVersion)
+        try HDF5.writeAttribute(file, "format_version", int: formatVersion(configuration.options))
         try HDF5.writeAttribute(file, "started_at_utc", string: iso8601(utcNs: configuration.sessionStartNs &+ configuration.monoToUTCNs))
         try HDF5.writeAttribute(file, "mono_to_utc_ns", int: configuration.monoToUTCNs)
         try HDF5.writeAttribute(file, "session_start_ns", int: configuration.sessionStartNs)
@@ -242,6 +248,7 @@ final class SessionFile {
         try cursors.append { $0.setElement(0, frame.cursorX); $0.setElement(1, frame.cursorY) }
         try origins.append { $0.setElement(0, frame.originX); $0.setElement(1, frame.originY) }
         try flags.append { $0.setElement(0, frame.flags) }
+        try referenceShifts?.append { $0.setElement(0, encoded.shift.dx); $0.setElement(1, encoded.shift.dy) }
     }
 
     @inline(__always)

@@ -24,6 +24,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var target: String
     public var frames: Int64
     public var keyframes: Int64
+    /// Residual frames whose reference is displaced (format 2's motion reference).
+    public var shiftedFrames: Int64
     public var durationSeconds: Double
     /// Schedule slots between the first and last frame that have no frame.
     public var droppedTicks: Int64
@@ -76,6 +78,8 @@ public enum SessionInspector {
         let frameCount = rows("/video/frames")
         let references = readInt64(file, "/video/reference")
         let ticks = readInt64(file, "/video/tick")
+        let shifts = readInt64(file, "/video/reference_shift")
+        let shifted = stride(from: 0, to: shifts.count - 1, by: 2).filter { shifts[$0] != 0 || shifts[$0 + 1] != 0 }.count
         let timestamps = readInt64(file, "/video/timestamp_ns")
         var stored: Int64 = 0
         if HDF5.exists(file, "/video/frames") {
@@ -105,6 +109,7 @@ public enum SessionInspector {
             fps: int(video, "fps"), codec: attr(video, "codec"), compressionLevel: int(video, "compression_level"),
             keyframeInterval: int(video, "keyframe_interval"), referencePolicy: attr(video, "reference_policy"),
             target: attr(video, "target"), frames: frameCount, keyframes: Int64(references.filter { $0 < 0 }.count),
+            shiftedFrames: Int64(shifted),
             durationSeconds: duration, droppedTicks: dropped, storedFrameBytes: stored, rawFrameBytes: raw,
             compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows("/input/events"),
             devices: readStrings(file, "/input/devices", member: "name", size: 128),
@@ -113,12 +118,14 @@ public enum SessionInspector {
             fileBytes: SessionRecovery.fileSize(path), meta: meta, summaryJSON: attr(file, "summary_json"))
     }
 
+    /// Every element of an integer dataset, row after row.
     static func readInt64(_ file: hid_t, _ path: String) -> [Int64] {
         guard HDF5.exists(file, path) else { return [] }
         let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
-        let count = Int(HDF5.dimensions(dataset).first ?? 0)
+        let dimensions = HDF5.dimensions(dataset)
+        let count = dimensions.isEmpty ? 0 : dimensions.reduce(1) { $0 * Int($1) }
         guard count > 0 else { return [] }
         var values = [Int64](repeating: 0, count: count)
         guard H5Dread(dataset, CX11Shim_H5T_NATIVE_INT64(), CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &values) >= 0 else {

@@ -113,7 +113,7 @@ public enum SessionRecovery {
                               bytesBefore: bytesBefore, bytesAfter: fileSize(path), endReason: endReason.rawValue)
     }
 
-    static let perFrameDatasets = ["timestamp_ns", "tick", "reference", "cursor", "origin", "flags"]
+    static let perFrameDatasets = ["timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift"]
 
     /// Keeps the longest prefix of frames whose chunks exist and whose last chunk decodes, and cuts every
     /// per-frame dataset to the same length.

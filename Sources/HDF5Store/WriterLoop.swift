@@ -61,7 +61,8 @@ final class WriterLoop {
             encoder = try FrameEncoder(
                 width: configuration.geometry.width, height: configuration.geometry.height,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,
-                keyframeInterval: configuration.options.keyframeInterval, policy: configuration.referencePolicy)
+                keyframeInterval: configuration.options.keyframeInterval, policy: configuration.referencePolicy,
+                motionReference: configuration.options.motionReference)
             pool = try CompressionPool(
                 threadCount: configuration.compressionThreads, frameBytes: configuration.geometry.width * configuration.geometry.height * 3,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,
@@ -159,14 +160,15 @@ final class WriterLoop {
                 let job = pool.job(for: pending.sequence)
                 if job.chunkSize > 0 {
                     append(pending, FrameEncoder.Encoded(bytes: UnsafeRawPointer(job.output), size: job.chunkSize,
-                                                         reference: pending.plan.reference, isIdentical: false))
+                                                         reference: pending.plan.reference, isIdentical: false,
+                                                         shift: pending.plan.shift))
                 } else {
                     fail(RecorderErrorBox(message: "\(encoder.codec.rawValue) failed to encode frame \(file.framesWritten)", errno: 0))
                 }
                 // The chunk is written (or dropped): the job may carry a new frame.
                 framesAppended = pending.sequence + 1
             } else {
-                append(pending, encoder.identicalChunk(reference: pending.plan.reference))
+                append(pending, encoder.identicalChunk(reference: pending.plan.reference, shift: pending.plan.shift))
             }
             pipelineHead += 1
             worked = true

@@ -94,6 +94,9 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     public var duration: Double?
     /// State sampler rate in Hz.
     public var stateRate: Double
+    /// Residuals may be taken against the reference image displaced (a panning or scrolling view):
+    /// writes `/video/reference_shift` and format_version 2, which readers of format 1 cannot decode.
+    public var motionReference: Bool
 
     /// One `--meta KEY=VALUE`.
     public struct MetaEntry: Sendable, Equatable, Codable {
@@ -119,7 +122,8 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         output: String, display: String? = nil, fps: Int = 60, region: Region? = nil, window: String? = nil,
         codec: Codec = .zstd, compressionLevel: Int = 1, keyframeInterval: Int = SessionOptions.defaultKeyframeInterval,
         inputs: [InputSource] = [.auto], stateConfig: String? = nil, meta: [MetaEntry] = [],
-        redactKeys: Bool = false, inputFocus: String? = nil, duration: Double? = nil, stateRate: Double = 5
+        redactKeys: Bool = false, inputFocus: String? = nil, duration: Double? = nil, stateRate: Double = 5,
+        motionReference: Bool = false
     ) {
         self.output = output
         self.display = display
@@ -136,12 +140,16 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         self.inputFocus = inputFocus
         self.duration = duration
         self.stateRate = stateRate
+        self.motionReference = motionReference
     }
 
     /// Checks ranges that do not need a display; the message names the option.
     public func validate() throws(RecorderError) {
         guard (1...240).contains(fps) else { throw .invalidConfiguration("--fps must be 1 to 240, got \(fps)") }
         guard keyframeInterval >= 1 else { throw .invalidConfiguration("--keyframe-interval must be at least 1, got \(keyframeInterval)") }
+        if motionReference && keyframeInterval == 1 {
+            throw .invalidConfiguration("--motion-reference needs --keyframe-interval above 1 (with 1 every frame is stored whole)")
+        }
         if let duration, !(duration > 0) { throw .invalidConfiguration("--duration must be positive, got \(duration)") }
         if region != nil && window != nil { throw .invalidConfiguration("--region and --window cannot be used together") }
         if let window, window.isEmpty { throw .invalidConfiguration("--window needs a non-empty TEXT") }

@@ -26,6 +26,9 @@ struct SessionOptionArguments: ParsableArguments {
     @Option(name: .customLong("keyframe-interval"), help: "1 = every stored frame is whole; K > 1 allows XOR residual frames (default \(SessionOptions.defaultKeyframeInterval)).")
     var keyframeInterval: Int?
 
+    @Flag(name: .customLong("motion-reference"), help: "Let residual frames follow a panning or scrolling view (writes format_version 2: /video/reference_shift).")
+    var motionReference = false
+
     @Option(name: .customLong("input"), help: "auto, none or replay:PATH[,EVENTS_PATH]; repeatable.")
     var inputs: [String] = []
 
@@ -59,7 +62,8 @@ struct SessionOptionArguments: ParsableArguments {
             window: window, codec: codecValue, compressionLevel: compressionLevel ?? 1,
             keyframeInterval: keyframeInterval ?? SessionOptions.defaultKeyframeInterval,
             inputs: sources.isEmpty ? [.auto] : sources, stateConfig: stateConfig, meta: entries,
-            redactKeys: redactKeys, inputFocus: inputFocus, duration: duration, stateRate: stateRate ?? 5)
+            redactKeys: redactKeys, inputFocus: inputFocus, duration: duration, stateRate: stateRate ?? 5,
+            motionReference: motionReference)
         try options.validate()
         return options
     }

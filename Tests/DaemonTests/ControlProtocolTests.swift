@@ -35,6 +35,8 @@ struct ControlProtocolTests {
         ("input relative replay", Array("{\"command\": \"start\", \"name\": \"a\", \"input\": \"replay:x.txt\"}".utf8), "must be absolute"),
         ("meta wrong", Array("{\"command\": \"start\", \"name\": \"a\", \"meta\": [\"novalue\"]}".utf8), "KEY=VALUE"),
         ("redact not bool", Array("{\"command\": \"start\", \"name\": \"a\", \"redact_keys\": \"yes\"}".utf8), "'redact_keys' must be a boolean"),
+        ("motion reference not bool", Array("{\"command\": \"start\", \"name\": \"a\", \"motion_reference\": 1}".utf8), "'motion_reference' must be a boolean"),
+        ("motion reference without residuals", Array("{\"command\": \"start\", \"name\": \"a\", \"motion_reference\": true, \"keyframe_interval\": 1}".utf8), "--motion-reference needs --keyframe-interval above 1"),
         ("unknown option", Array("{\"command\": \"start\", \"name\": \"a\", \"colour\": \"red\"}".utf8), "unknown field \"colour\" for start"),
         ("name empty", Array("{\"command\": \"start\", \"name\": \"\"}".utf8), "session name is empty"),
         ("name 65 bytes", Array("{\"command\": \"start\", \"name\": \"\(String(repeating: "a", count: 65))\"}".utf8), "65 bytes long; at most 64"),

@@ -129,6 +129,29 @@ struct DaemonSessionTests {
         #expect(daemon.terminate() == 0)
     }
 
+    @Test func motionReferenceFromTheCLIReachesTheFile() throws {
+        let display = try XvfbDisplay()
+        let daemon = try DaemonProcess(display: display)
+        let socket = ["--socket", daemon.socketPath]
+        let started = try runTool(TestPaths.recorderCLI, ["start", "--name", "moving", "--input", "none", "--display", display.name,
+                                                          "--motion-reference"] + socket)
+        #expect(started.status == 0, "start: \(started.stderr)")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try runTool(TestPaths.recorderCLI, ["stop"] + socket).status == 0)
+        let check = try runPython("""
+            import h5py, json, sys
+            with h5py.File(sys.argv[1], "r") as f:
+                print(json.dumps({"version": int(f.attrs["format_version"]), "frames": int(f["video/frames"].shape[0]),
+                                  "shifts": list(f["video/reference_shift"].shape)}))
+            """, arguments: [daemon.outputDirectory + "/moving.h5"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let file = try #require(try? JSONValue.parse(check.stdout))
+        #expect(file["version"] == 2)
+        #expect((file["frames"]?.intValue ?? 0) > 0)
+        #expect(file["shifts"]?.arrayValue?.map(\.intValue) == [file["frames"]?.intValue, 2])
+        #expect(daemon.terminate() == 0)
+    }
+
     @Test func aKilledDaemonsFileIsRecoveredAtTheNextStart() throws {
         let display = try XvfbDisplay()
         let first = try DaemonProcess(display: display)

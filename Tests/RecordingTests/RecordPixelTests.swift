@@ -80,6 +80,30 @@ final class RecordPixelTests {
         #expect((check["distinct_origins"] as? Int ?? 0) >= 4, "the window moved four times; origins must follow")
     }
 
+    @Test func panningViewIsStoredAgainstShiftedReferencesPixelExact() throws {
+        // A 480x360 window larger than the 320x240 screen pans across it: the screen always shows
+        // one 320x240 crop of the image, shifted a few pixels per step.
+        let image = try writeRandomImage(width: 480, height: 360, seed: 4, in: directory)
+        let steps = (1...16).map { (x: -4 * $0, y: -2 * $0) }
+        let painter = try BackgroundProcess("/usr/bin/env", [
+            "python3", TestScripts.paintImage, display.name, image, "480", "360", "window", "0", "0", "pan-test",
+            steps.map { "\($0.x):\($0.y)" }.joined(separator: ","), "0.08",
+        ])
+        defer { painter.terminate() }
+        #expect(painter.waitForOutput("ready"))
+
+        let (result, file) = try record("pan", ["--duration", "2", "--motion-reference"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let offsets = ([(x: 0, y: 0)] + steps).map { "\(-$0.x):\(-$0.y)" }.joined(separator: ",")
+        let check = try sessionCheck("frames-are-crops", file, [image, "480", "360", "320", "240", offsets])
+        #expect((check["frames"] as? Int ?? 0) >= 110)
+        #expect(check["mismatched"] as? Int == 0, "first frame that is no crop of the image: \(String(describing: check["first_bad"]))")
+        #expect((check["offsets_seen"] as? Int ?? 0) >= 6, "the view panned 16 times: \(check)")
+        #expect((check["shifted"] as? Int ?? 0) >= 5, "pans must be residuals against a shifted reference: \(check)")
+        let summary = try sessionCheck("summary", file)
+        #expect((summary["attrs"] as? [String: Any])?["format_version"] as? Int == 2)
+    }
+
     @Test func missingWindowIsAClearStartError() throws {
         let (result, file) = try record("nowindow", ["--duration", "1", "--window", "no-such-window-title-xyz"])
         #expect(result.status != 0)

@@ -5,6 +5,8 @@ Deliberately does not use the recorder_reader package, so the reader and the wri
 checked against the format, not against each other. Every command prints one JSON object.
 
     session_checks.py frames-equal FILE IMAGE.rgb W H [X Y FW FH]   every frame == image[Y:Y+FH, X:X+FW]
+    session_checks.py frames-are-crops FILE IMAGE.rgb W H FW FH X:Y,...  every frame == one FW x FH crop
+                                            of the image at one of the listed offsets
     session_checks.py summary FILE          root attributes, dataset lengths, tick gaps
     session_checks.py plain-open FILE       opens without hdf5plugin; attributes and lengths only
     session_checks.py events FILE           /input/events rows and /input/devices
@@ -16,13 +18,25 @@ import sys
 import numpy as np
 
 
+def displaced(image, dx, dy):
+    """Format 2: out[y, x] = image[y - dy, x - dx], zero where that falls outside."""
+    h, w = image.shape[:2]
+    out = np.zeros_like(image)
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    ys, xs = slice(max(dy, 0), min(h, h + dy)), slice(max(dx, 0), min(w, w + dx))
+    out[ys, xs] = image[max(-dy, 0):max(-dy, 0) + (ys.stop - ys.start), max(-dx, 0):max(-dx, 0) + (xs.stop - xs.start)]
+    return out
+
+
 def decode_frames(f):
     frames, refs = f["video/frames"], f["video/reference"][:]
+    shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((len(refs), 2), dtype=np.int32)
     cache = {}
     for i in range(frames.shape[0]):
         data = frames[i]
         if refs[i] >= 0:
-            data = np.bitwise_xor(cache[int(refs[i])], data)
+            data = np.bitwise_xor(displaced(cache[int(refs[i])], int(shifts[i][0]), int(shifts[i][1])), data)
         cache[i] = data
         # Keep memory bounded: only references can be needed again.
         for k in [k for k in cache if k < i - 512]:
@@ -69,6 +83,25 @@ def main():
             print(json.dumps({"frames": count, "mismatched": mismatched, "first_bad": first_bad,
                               "distinct_origins": len({tuple(o) for o in origins.tolist()}),
                               "references": int(np.count_nonzero(f["video/reference"][:] >= 0))}))
+        elif command == "frames-are-crops":
+            w, h, fw, fh = (int(v) for v in sys.argv[4:8])
+            image = np.fromfile(sys.argv[3], dtype=np.uint8).reshape(h, w, 3)
+            offsets = [tuple(int(v) for v in item.split(":")) for item in sys.argv[8].split(",")]
+            crops = {offset: image[offset[1]:offset[1] + fh, offset[0]:offset[0] + fw] for offset in offsets}
+            count, mismatched, first_bad, seen = 0, 0, None, set()
+            for i, data in decode_frames(f):
+                count += 1
+                match = next((offset for offset, crop in crops.items() if np.array_equal(data, crop)), None)
+                if match is None:
+                    mismatched += 1
+                    first_bad = first_bad if first_bad is not None else i
+                else:
+                    seen.add(match)
+            shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((0, 2))
+            print(json.dumps({"frames": count, "mismatched": mismatched, "first_bad": first_bad,
+                              "offsets_seen": len(seen),
+                              "shifted": int(np.count_nonzero(np.any(shifts != 0, axis=1))),
+                              "whole": int(np.count_nonzero(f["video/reference"][:] < 0))}))
         elif command == "summary":
             ticks = f["video/tick"][:]
             ts = f["video/timestamp_ns"][:]

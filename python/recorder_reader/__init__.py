@@ -1,4 +1,4 @@
-"""Reader for recorder session files (HDF5, format_version 1).
+"""Reader for recorder session files (HDF5, format_version 1 or 2).
 
     import recorder_reader as r
     s = r.open("session.h5")

@@ -46,8 +46,9 @@ def format_summary(summary: Dict[str, Any]) -> str:
     row("video", "%dx%d, %d frames, %g fps target, %s, %d dropped ticks"
         % (video["width"], video["height"], video["frames"], video["fps"], achieved, video["dropped_ticks"]))
     level = " level %s" % video["compression_level"] if video["compression_level"] is not None else ""
-    row("  codec", "%s%s, keyframe interval %s (%d whole, %d residual frames)"
-        % (video["codec"] or "?", level, video["keyframe_interval"], video["whole_frames"], video["residual_frames"]))
+    shifted = ", %d of them against a shifted reference" % video["shifted_frames"] if video["shifted_frames"] else ""
+    row("  codec", "%s%s, keyframe interval %s (%d whole, %d residual frames%s)"
+        % (video["codec"] or "?", level, video["keyframe_interval"], video["whole_frames"], video["residual_frames"], shifted))
     ratio = "%.2f" % video["compression_ratio"] if video["compression_ratio"] else "n/a"
     row("  size", "%s raw, %s stored, compression ratio %s"
         % (_megabytes(video["raw_bytes"]), _megabytes(video["stored_bytes"]), ratio))

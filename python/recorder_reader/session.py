@@ -1,4 +1,4 @@
-"""Reading one recorder session file (format_version 1, docs/FORMAT.md)."""
+"""Reading one recorder session file (format_version 1 or 2, docs/FORMAT.md)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,22 @@ import numpy as np
 from .evdev import event_type_name
 
 FORMAT_NAME = "recorder-session"
-SUPPORTED_FORMAT_VERSIONS = (1,)
+SUPPORTED_FORMAT_VERSIONS = (1, 2)
 
 #: Per-frame datasets under /video that share the frame axis.
-_PER_FRAME = ("timestamp_ns", "tick", "reference", "cursor", "origin", "flags")
+_PER_FRAME = ("timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift")
+
+
+def displaced(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``image`` moved by (dx, dy) pixels: result[y, x] = image[y - dy, x - dx], zeros where that is outside."""
+    if dx == 0 and dy == 0:
+        return image
+    height, width = image.shape[:2]
+    out = np.zeros_like(image)
+    if abs(dx) < width and abs(dy) < height:
+        out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+            image[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
+    return out
 
 _EMPTY_EVENTS = np.dtype(
     [("t_ns", "<i8"), ("device", "<u2"), ("type", "<u2"), ("code", "<u2"), ("value", "<i4"), ("flags", "<u2")]
@@ -119,7 +131,10 @@ class Session:
             raise FormatError("%s: /video/frames must be uint8 (N,H,W,3), found %s %s"
                               % (self.path, self._frames.dtype, self._frames.shape))
         self._per_frame_datasets = {name: video[name] for name in _PER_FRAME if name in video}
-        for required in ("timestamp_ns", "tick", "reference"):
+        required_datasets = ("timestamp_ns", "tick", "reference")
+        if _decode(self.file.attrs.get("format_version", 0)) >= 2:
+            required_datasets += ("reference_shift",)
+        for required in required_datasets:
             if required not in self._per_frame_datasets:
                 raise FormatError("%s: /video/%s is missing" % (self.path, required))
         self._per_frame: Dict[str, np.ndarray] = {}
@@ -288,8 +303,10 @@ class Session:
             self._cache.move_to_end(j)
         else:
             image = self._remember(j, self._read_stored(j))
+        shifts = self._per_frame.get("reference_shift")
         for k in reversed(chain):
-            image = self._remember(k, np.bitwise_xor(image, self._read_stored(k)))
+            base = image if shifts is None else displaced(image, int(shifts[k][0]), int(shifts[k][1]))
+            image = self._remember(k, np.bitwise_xor(base, self._read_stored(k)))
         return image
 
     def __getitem__(self, key: Union[int, slice]) -> np.ndarray:
@@ -352,7 +369,14 @@ class Session:
 
     @property
     def references(self) -> np.ndarray:
+        """Per frame: -1 for a whole image, else the frame its residual is XORed with."""
         return self._per_frame["reference"]
+
+    @property
+    def reference_shifts(self) -> np.ndarray:
+        """Per frame (dx, dy) by which the reference image is displaced before the XOR, int32 (N, 2);
+        all zeros in format_version 1."""
+        return self._per_frame.get("reference_shift", np.zeros((self._count, 2), dtype=np.int32))
 
     @property
     def cursor(self) -> np.ndarray:
@@ -634,6 +658,7 @@ class Session:
                 "keyframe_interval": video.get("keyframe_interval"),
                 "whole_frames": int(np.count_nonzero(self.references == -1)),
                 "residual_frames": int(np.count_nonzero(self.references != -1)),
+                "shifted_frames": int(np.count_nonzero(np.any(self.reference_shifts != 0, axis=1))),
                 "target": video.get("target", ""),
                 "shared_memory": video.get("shared_memory"),
                 "raw_bytes": self.raw_bytes,

@@ -6,5 +6,6 @@
 #include "CX11Shim_x11_state.h"
 #include "CX11Shim_evdev.h"
 #include "CX11Shim_hdf5.h"
+#include "CX11Shim_motion.h"
 #include "CX11Shim_png.h"
 #endif

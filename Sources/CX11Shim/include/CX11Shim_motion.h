@@ -1,0 +1,29 @@
+#ifndef CX11SHIM_MOTION_H
+#define CX11SHIM_MOTION_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// Frame motion kernels for the motion reference (format_version 2): a frame is compared with its
+/// reference image displaced by (dx, dy), i.e. pixel (x, y) with reference pixel (x - dx, y - dy);
+/// pixels whose reference pixel falls outside the image meet zeros.
+
+/// Share (0...1) of every `step`-th pixel of BGRX `src` (`stride` bytes per row) that differs from
+/// packed RGB `reference` displaced by (dx, dy). Stops counting once the share passes `give_up`
+/// (returns a value above it).
+double CX11Shim_sampled_changed_share_shifted(const uint8_t *src, size_t stride, size_t width, size_t height,
+                                              const uint8_t *reference, size_t step, int dx, int dy,
+                                              double give_up);
+
+/// The displacement within `radius_x`, `radius_y` of (`center_dx`, `center_dy`) whose sampled changed
+/// share is the smallest (ties go to the one nearest the centre); writes it to `dx`, `dy` and returns
+/// its share. Candidates stop counting past `max_share`, so a result above it means "none fits".
+double CX11Shim_best_shift(const uint8_t *src, size_t stride, size_t width, size_t height,
+                           const uint8_t *reference, size_t step, int center_dx, int center_dy,
+                           int radius_x, int radius_y, double max_share, int *dx, int *dy);
+
+/// One pass: residual = RGB(src) XOR reference displaced by (dx, dy); when `image` is not NULL it
+/// receives RGB(src). `residual`, `image` and `reference` must not overlap. Returns 1 when any
+/// residual byte is non-zero.
+int CX11Shim_bgrx_xor_rgb_shifted(const uint8_t *src, size_t stride, size_t width, size_t height,
+                                  const uint8_t *reference, int dx, int dy, uint8_t *residual, uint8_t *image);
+#endif
