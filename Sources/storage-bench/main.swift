@@ -43,8 +43,9 @@ struct Rings {
     }
 }
 
-func configuration(path: String, width: Int, height: Int, codec: SessionOptions.Codec, interval: Int, policy: ReferencePolicy) -> WriterConfiguration {
-    let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval)
+func configuration(path: String, width: Int, height: Int, codec: SessionOptions.Codec, interval: Int, policy: ReferencePolicy,
+                   motionReference: Bool = false) -> WriterConfiguration {
+    let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval, motionReference: motionReference)
     let now = MonotonicClock.now()
     return WriterConfiguration(
         path: path, options: options,
@@ -140,16 +141,19 @@ func report(_ line: String) {
     text.utf8CString.withUnsafeBufferPointer { _ = Glibc.write(1, $0.baseAddress, $0.count - 1) }
 }
 
-/// The crash test's writer: synthetic frames at 60 FPS until SIGKILL.
+/// The crash test's writer: synthetic frames at 60 FPS until SIGKILL; with "motion" the background
+/// pans and the file is format 2 (motion reference).
 func crashWriter(arguments: [String]) throws {
     let path = arguments[0]
     let width = arguments.count > 2 ? Int(arguments[1])! : 160
     let height = arguments.count > 2 ? Int(arguments[2])! : 120
     let interval = arguments.count > 3 ? Int(arguments[3])! : 30
+    let motion = arguments.count > 4 && arguments[4] == "motion"
     var logger = Logger(label: "crash-writer")
     logger.logLevel = .warning
     let rings = Rings(slots: 8)
-    let writer = rings.writer(configuration(path: path, width: width, height: height, codec: .zstd, interval: interval, policy: .previousFrame), logger: logger)
+    let writer = rings.writer(configuration(path: path, width: width, height: height, codec: .zstd, interval: interval, policy: .previousFrame,
+                                            motionReference: motion), logger: logger)
     _ = try startWriter(writer)
     let stride = width * 4 + 64
     let slots = (0..<8).map { _ in UnsafeMutableRawPointer.allocate(byteCount: stride * height, alignment: 64) }
@@ -161,7 +165,7 @@ func crashWriter(arguments: [String]) throws {
         MonotonicClock.sleep(until: start + Int64(n) * 16_666_667)
         while let slot = rings.frames.released.tryPop() { free.append(slot) }
         if let slot = free.popLast() {
-            SyntheticPattern.fill(slots[Int(slot)], width: width, height: height, stride: stride, index: n)
+            SyntheticPattern.fill(slots[Int(slot)], width: width, height: height, stride: stride, index: n, pan: motion ? 1 : 0)
             rings.frames.filled.tryPush(CapturedFrame(
                 pixels: UnsafeRawPointer(slots[Int(slot)]), slot: slot, width: Int32(width), height: Int32(height),
                 bytesPerLine: Int32(stride), tick: Int64(n), timestampNs: start + Int64(n) * 16_666_667,
@@ -176,9 +180,10 @@ func crashWriter(arguments: [String]) throws {
     }
 }
 
-/// The synthetic frame pattern, mirrored by the Python check: a fixed background and a moving square.
+/// The synthetic frame pattern, mirrored by the Python check: a background (panning 2 px left and 1 px
+/// up per frame when `pan` is 1) and a moving square.
 enum SyntheticPattern {
-    static func fill(_ base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int, index: Int) {
+    static func fill(_ base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int, index: Int, pan: Int = 0) {
         let x0 = (index * 5) % max(1, width - 32), y0 = (index * 3) % max(1, height - 32)
         for y in 0..<height {
             let row = (base + y * stride).assumingMemoryBound(to: UInt8.self)
@@ -187,7 +192,8 @@ enum SyntheticPattern {
                 if x >= x0 && x < x0 + 32 && y >= y0 && y < y0 + 32 {
                     p[0] = UInt8(index & 255); p[1] = UInt8(255 - (index & 255)); p[2] = UInt8((index * 7) & 255)
                 } else {
-                    p[0] = UInt8((x * 7 + y * 13) & 255); p[1] = UInt8((x ^ y) & 255); p[2] = UInt8(((x + y) / 4) & 255)
+                    let u = x + 2 * pan * index, v = y + pan * index
+                    p[0] = UInt8((u * 7 + v * 13) & 255); p[1] = UInt8((u ^ v) & 255); p[2] = UInt8(((u + v) / 4) & 255)
                 }
                 p[3] = 0xEE
             }
@@ -205,6 +211,6 @@ case "recover":
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try encoder.encode(report), as: UTF8.self))
 default:
-    FileHandle.standardError.write(Data("usage: storage-bench bench FRAMES.bgrx W H OUTDIR [REPEAT] | crash-writer PATH [W H [K]]\n".utf8))
+    FileHandle.standardError.write(Data("usage: storage-bench bench FRAMES.bgrx W H OUTDIR [REPEAT] | crash-writer PATH [W H [K [motion]]]\n".utf8))
     exit(2)
 }

@@ -18,6 +18,7 @@ struct DaemonConfigurationTests {
             state_config = "probes/game.toml"
             display = ":5"
             redact-keys = true
+            motion_reference = true
             [meta]
             site = "lab-3"
             run = 7
@@ -32,6 +33,7 @@ struct DaemonConfigurationTests {
         #expect(options.stateConfig == "/etc/recorder/probes/game.toml")
         #expect(options.display == ":5")
         #expect(options.redactKeys)
+        #expect(options.motionReference)
         #expect(options.meta == [.init(key: "run", value: "7"), .init(key: "site", value: "lab-3")])
     }
 

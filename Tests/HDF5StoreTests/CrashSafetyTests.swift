@@ -18,8 +18,9 @@ struct CrashSafetyTests {
         return TestPaths.productsDirectory.appendingPathComponent("storage-bench").path
     }
 
-    @Test("a writer SIGKILLed mid-session leaves a file that recovery makes plainly readable with every flushed frame")
-    func recoversAfterSigkill() throws {
+    @Test("a writer SIGKILLed mid-session leaves a file that recovery makes plainly readable with every flushed frame",
+          arguments: [false, true])
+    func recoversAfterSigkill(motion: Bool) throws {
         let directory = try TestPaths.temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("killed.h5").path
@@ -27,7 +28,7 @@ struct CrashSafetyTests {
 
         let child = Process()
         child.executableURL = URL(fileURLWithPath: Self.crashWriter)
-        child.arguments = ["crash-writer", path, "\(width)", "\(height)", "30"]
+        child.arguments = ["crash-writer", path, "\(width)", "\(height)", "30"] + (motion ? ["motion"] : [])
         let output = Pipe()
         child.standardOutput = output
         child.standardError = FileHandle.nullDevice
@@ -69,14 +70,17 @@ struct CrashSafetyTests {
         #expect(report.framesAfter >= Int64(mustHave.frames))
         #expect(report.framesAfter <= report.framesBefore)
 
-        let run = try runPython(PythonChecks.synthetic, arguments: [path, "\(width)", "\(height)"])
+        let run = try runPython(PythonChecks.synthetic, arguments: [path, "\(width)", "\(height)"] + (motion ? ["motion"] : []))
         #expect(run.status == 0, "\(run.stderr)")
         let out = parseJSON(run.stdout)
         let frames = out["frames"] as? Int ?? 0
         #expect(frames >= mustHave.frames)
         #expect(Int64(frames) == report.framesAfter)
         #expect((out["bad"] as? [Int]) == [], "frames that do not match: \(out["bad"] ?? "?")")
-        #expect((out["lengths"] as? [Int]) == Array(repeating: frames, count: 6))
+        // Every per-frame dataset (format 2's reference_shift too) is cut to the same length.
+        #expect((out["lengths"] as? [Int]) == Array(repeating: frames, count: motion ? 7 : 6))
+        #expect(out["format_version"] as? Int == (motion ? 2 : 1))
+        if motion { #expect((out["shifted"] as? Int ?? 0) > frames / 2, "a panning background: \(out)") }
         #expect((out["events"] as? Int ?? 0) >= mustHave.events)
         #expect(out["events_ok"] as? Bool == true)
         #expect(out["end_reason"] as? String == "recovered")

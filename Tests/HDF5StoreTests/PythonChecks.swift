@@ -88,29 +88,42 @@ with h5py.File(path, "r", libver="latest", swmr=True) as f:
     print(json.dumps(dict(frames=n, end_reason=f.attrs["end_reason"], first_sum=int(first.sum()) if n else -1)))
 """#
 
-    /// argv: file, width, height. Checks a recovered crash-writer file against its synthetic pattern.
+    /// argv: file, width, height [, "motion"]. Checks a recovered crash-writer file against its synthetic
+    /// pattern (panning with "motion", decoded with format 2's shifted references).
     static let synthetic = #"""
 import sys, json, h5py, hdf5plugin, numpy as np
 path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+pan = 1 if sys.argv[4:] == ["motion"] else 0
 y, x = np.mgrid[0:h, 0:w]
-background = np.stack([((x + y) // 4) & 255, (x ^ y) & 255, (x * 7 + y * 13) & 255], axis=-1).astype(np.uint8)
+def background(i):
+    u, v = x + 2 * pan * i, y + pan * i
+    return np.stack([((u + v) // 4) & 255, (u ^ v) & 255, (u * 7 + v * 13) & 255], axis=-1).astype(np.uint8)
+def displaced(img, dx, dy):
+    out = np.zeros_like(img)
+    for yy in range(h):
+        if 0 <= yy - dy < h:
+            lo, hi = max(0, dx), min(w, w + dx)
+            if lo < hi: out[yy, lo:hi] = img[yy - dy, lo - dx:hi - dx]
+    return out
 def pattern(i):
-    img = background.copy()
+    img = background(i)
     x0, y0 = (i * 5) % max(1, w - 32), (i * 3) % max(1, h - 32)
     img[y0:y0 + 32, x0:x0 + 32] = [(i * 7) & 255, 255 - (i & 255), i & 255]
     return img
 with h5py.File(path, "r") as f:
     frames, refs, ticks = f["video/frames"], f["video/reference"][:], f["video/tick"][:]
+    shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((len(refs), 2), dtype=int)
     n = frames.shape[0]
     images, bad = {}, []
     for i in range(n):
         d = frames[i]
-        img = d if refs[i] < 0 else np.bitwise_xor(images[int(refs[i])], d)
+        img = d if refs[i] < 0 else np.bitwise_xor(displaced(images[int(refs[i])], int(shifts[i][0]), int(shifts[i][1])), d)
         images[i] = img
         if not np.array_equal(img, pattern(int(ticks[i]))): bad.append(i)
     ev = f["input/events"][:]
     print(json.dumps(dict(frames=n, bad=bad[:10], ticks_contiguous=bool(np.array_equal(ticks, np.arange(n))) if n else True,
-        lengths=[len(f["video/" + k]) for k in ("timestamp_ns", "tick", "reference", "cursor", "origin", "flags")],
+        lengths=[len(f["video/" + k]) for k in ("timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift") if "video/" + k in f],
+        shifted=int(np.count_nonzero(np.any(shifts != 0, axis=1))), format_version=int(f.attrs["format_version"]),
         events=len(ev), events_ok=bool(np.array_equal(ev["value"], np.arange(len(ev)))),
         end_reason=f.attrs["end_reason"], clean_shutdown=int(f.attrs["clean_shutdown"]))))
 """#

@@ -187,6 +187,39 @@ class SessionWriter:
         self.file.close()
 
 
+def displaced(image, dx, dy):
+    """Reference rule of format 2, written out pixel by pixel: out[y, x] = image[y - dy, x - dx] or 0."""
+    height, width = image.shape[:2]
+    out = np.zeros_like(image)
+    for y in range(height):
+        for x in range(width):
+            if 0 <= y - dy < height and 0 <= x - dx < width:
+                out[y, x] = image[y - dy, x - dx]
+    return out
+
+
+def write_panning_session(path, shifts, mode):
+    """A format 2 file of a view panning over a random texture: frame i shows the texture from
+    offset shifts[i]; residuals are XORed with their reference displaced by the motion."""
+    count, height, width = len(shifts), 24, 32
+    texture = np.random.default_rng(5).integers(0, 256, size=(height + 40, width + 40, 3), dtype=np.uint8)
+    images = [texture[20 + oy:20 + oy + height, 20 + ox:20 + ox + width].copy() for ox, oy in shifts]
+    write_session(path, count=count, height=height, width=width, keyframe_interval=count + 1, reference_mode=mode)
+    with h5py.File(path, "r+") as f:
+        refs = f["video/reference"][:]
+        motion = np.zeros((count, 2), dtype=np.int32)
+        for i in range(count):
+            if refs[i] >= 0:
+                (rx, ry), (ox, oy) = shifts[refs[i]], shifts[i]
+                motion[i] = (rx - ox, ry - oy)
+                f["video/frames"][i] = np.bitwise_xor(images[i], displaced(images[refs[i]], rx - ox, ry - oy))
+            else:
+                f["video/frames"][i] = images[i]
+        f["video"].create_dataset("reference_shift", data=motion, maxshape=(None, 2), chunks=(1024, 2))
+        f.attrs["format_version"] = np.int64(2)
+    return images, motion
+
+
 def write_session(path: str, count: int = 20, height: int = 48, width: int = 64, codec: str = "zstd",
                   keyframe_interval: int = 1, reference_mode: str = "chain", fps: int = 60,
                   ticks: Optional[Sequence[int]] = None, timestamps: Optional[Sequence[int]] = None,

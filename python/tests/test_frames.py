@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import recorder_reader as rr
-from make_session import references_for, write_session
+from make_session import references_for, write_panning_session, write_session
 
 FILTER_IDS = {"zstd": 32015, "lz4": 32004, "none": None}
 
@@ -154,44 +154,11 @@ def test_not_a_session(tmp_path):
         rr.open(str(tmp_path / "missing.h5"))
 
 
-def _displaced(image, dx, dy):
-    """Reference rule of format 2, written out pixel by pixel: out[y, x] = image[y - dy, x - dx] or 0."""
-    height, width = image.shape[:2]
-    out = np.zeros_like(image)
-    for y in range(height):
-        for x in range(width):
-            if 0 <= y - dy < height and 0 <= x - dx < width:
-                out[y, x] = image[y - dy, x - dx]
-    return out
-
-
-def _write_panning_session(path, shifts, mode):
-    """A format 2 file of a view panning over a random texture: frame i shows the texture from
-    offset shifts[i]; residuals are XORed with their reference displaced by the motion."""
-    count, height, width = len(shifts), 24, 32
-    texture = np.random.default_rng(5).integers(0, 256, size=(height + 40, width + 40, 3), dtype=np.uint8)
-    images = [texture[20 + oy:20 + oy + height, 20 + ox:20 + ox + width].copy() for ox, oy in shifts]
-    write_session(path, count=count, height=height, width=width, keyframe_interval=count + 1, reference_mode=mode)
-    with h5py.File(path, "r+") as f:
-        refs = f["video/reference"][:]
-        motion = np.zeros((count, 2), dtype=np.int32)
-        for i in range(count):
-            if refs[i] >= 0:
-                (rx, ry), (ox, oy) = shifts[refs[i]], shifts[i]
-                motion[i] = (rx - ox, ry - oy)
-                f["video/frames"][i] = np.bitwise_xor(images[i], _displaced(images[refs[i]], rx - ox, ry - oy))
-            else:
-                f["video/frames"][i] = images[i]
-        f["video"].create_dataset("reference_shift", data=motion, maxshape=(None, 2), chunks=(1024, 2))
-        f.attrs["format_version"] = np.int64(2)
-    return images, motion
-
-
 @pytest.mark.parametrize("mode", ["chain", "key"])
 def test_format_2_shifted_references_decode_byte_exact(tmp_path, mode):
     path = str(tmp_path / "pan.h5")
     shifts = [(0, 0), (2, 1), (5, 1), (5, 1), (9, 3), (-4, -6), (-12, 0)]
-    images, motion = _write_panning_session(path, shifts, mode)
+    images, motion = write_panning_session(path, shifts, mode)
     assert np.count_nonzero(np.any(motion != 0, axis=1)) >= 5
     with rr.open(path) as session:
         np.testing.assert_array_equal(session.reference_shifts, motion)
