@@ -5,6 +5,11 @@ import Glibc
 /// The frame memory of one session: `count` buffers, each its own System V shared-memory segment
 /// (or plain memory when MIT-SHM is unavailable), mapped until the pool is released.
 ///
+/// Every page is touched when the pool is made: free slots are reused most recent first, so a slot
+/// might otherwise first be touched minutes into a session, under a backlog, and the process would
+/// grow by a slot (8 MB at 1080p) then. This way a session's memory is all there from its start, and
+/// a memory limit (systemd's MemoryMax) too small for it fails the start, not a session hours in.
+///
 /// The capture thread creates it; the writer reads frames out of it after the capture thread may
 /// have ended, so the worker keeps the pool alive and only `deinit` unmaps the segments.
 final class SlotPool: @unchecked Sendable {
@@ -44,6 +49,7 @@ final class SlotPool: @unchecked Sendable {
                 release(addresses: addresses, ids: ids)
                 return (nil, reason)
             }
+            address.initializeMemory(as: UInt8.self, repeating: 0, count: slotBytes)
             addresses.append(address)
             ids.append(id)
         }
@@ -53,7 +59,9 @@ final class SlotPool: @unchecked Sendable {
     /// Plain page-aligned memory for the XGetImage fallback.
     static func plainMemory(count: Int, slotBytes: Int) -> SlotPool {
         let addresses = (0..<count).map { _ in
-            UnsafeMutableRawPointer.allocate(byteCount: slotBytes, alignment: 4096)
+            let address = UnsafeMutableRawPointer.allocate(byteCount: slotBytes, alignment: 4096)
+            address.initializeMemory(as: UInt8.self, repeating: 0, count: slotBytes)
+            return address
         }
         return SlotPool(addresses: addresses, segmentIDs: [], slotBytes: slotBytes)
     }

@@ -24,6 +24,9 @@ final class CompressionJob: @unchecked Sendable {
         input.initialize(repeating: 0, count: inputCapacity + 64)
         self.outputCapacity = outputCapacity
         output = .allocate(byteCount: outputCapacity, alignment: 64)
+        // Touched now, not when the first large chunk arrives: the session's memory is all there from
+        // its start (a MemoryMax too small fails at the start, not hours in).
+        output.initializeMemory(as: UInt8.self, repeating: 0, count: outputCapacity)
     }
 
     deinit {

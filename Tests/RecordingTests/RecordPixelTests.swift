@@ -102,6 +102,10 @@ final class RecordPixelTests {
         #expect((check["shifted"] as? Int ?? 0) >= 5, "pans must be residuals against a shifted reference: \(check)")
         let summary = try sessionCheck("summary", file)
         #expect((summary["attrs"] as? [String: Any])?["format_version"] as? Int == 2)
+        let inspected = try runTool(TestPaths.recorderCLI, ["inspect", file, "--json"])
+        let fields = (try? JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8))) as? [String: Any] ?? [:]
+        #expect(fields["formatVersion"] as? Int == 2, "\(inspected.stdout)")
+        #expect(fields["shiftedFrames"] as? Int == check["shifted"] as? Int, "\(inspected.stdout)")
     }
 
     @Test func missingWindowIsAClearStartError() throws {
