@@ -25,7 +25,7 @@ final class CompressionJob: @unchecked Sendable {
         self.outputCapacity = outputCapacity
         output = .allocate(byteCount: outputCapacity, alignment: 64)
         // Touched now, not when the first large chunk arrives: the session's memory is all there from
-        // its start (a MemoryMax too small fails at the start, not hours in).
+        // its start (a MemoryMax too small shows at the start, not hours in).
         output.initializeMemory(as: UInt8.self, repeating: 0, count: outputCapacity)
     }
 
