@@ -30,24 +30,43 @@ double CX11Shim_sampled_changed_share_shifted(const uint8_t *src, size_t stride,
 double CX11Shim_best_shift(const uint8_t *src, size_t stride, size_t width, size_t height,
                            const uint8_t *reference, size_t step, int center_dx, int center_dy,
                            int radius_x, int radius_y, double max_share, int *dx, int *dy) {
-    // The centre first: when the motion goes on as before, every other candidate gives up early.
+    // The centre first, then rings outwards: when the motion goes on as before, or is small, a good
+    // candidate comes early and every later one gives up after a few samples.
     double best = CX11Shim_sampled_changed_share_shifted(src, stride, width, height, reference, step,
                                                          center_dx, center_dy, max_share);
     int best_distance = 0;
     *dx = center_dx;
     *dy = center_dy;
-    for (int oy = -radius_y; oy <= radius_y; oy++) {
-        for (int ox = -radius_x; ox <= radius_x; ox++) {
-            int distance = abs(ox) + abs(oy);
-            if (distance == 0) continue;
-            double bound = best < max_share ? best : max_share;
-            double share = CX11Shim_sampled_changed_share_shifted(src, stride, width, height, reference, step,
-                                                                  center_dx + ox, center_dy + oy, bound);
-            if (share < best || (share == best && distance < best_distance)) {
-                best = share;
-                best_distance = distance;
-                *dx = center_dx + ox;
-                *dy = center_dy + oy;
+    int rings = radius_x > radius_y ? radius_x : radius_y;
+    // Coarse pre-checks on every k-th sample (k up to 8), when that still leaves >= 200 samples.
+    size_t spread = width * height / (step * 200);
+    size_t coarse_step = spread >= 2 ? step * (spread < 8 ? spread : 8) : 0;
+    for (int ring = 1; ring <= rings; ring++) {
+        for (int oy = -ring; oy <= ring; oy++) {
+            if (oy < -radius_y || oy > radius_y) continue;
+            // The ring's top and bottom rows whole, the rows between only at their two ends.
+            int edge = oy == -ring || oy == ring;
+            for (int ox = -ring; ox <= ring; ox += edge ? 1 : 2 * ring) {
+                if (ox < -radius_x || ox > radius_x) continue;
+                int distance = abs(ox) + abs(oy);
+                double bound = best < max_share ? best : max_share;
+                // A wrong displacement changes nearly every pixel: a k-th of the samples rejects it k times
+                // sooner. The margin keeps a better one from being rejected on the coarse estimate (over
+                // 3 standard deviations with >= 200 coarse samples).
+                if (coarse_step) {
+                    double coarse = CX11Shim_sampled_changed_share_shifted(src, stride, width, height, reference,
+                                                                           coarse_step, center_dx + ox, center_dy + oy,
+                                                                           bound + 0.1);
+                    if (coarse > bound + 0.1) continue;
+                }
+                double share = CX11Shim_sampled_changed_share_shifted(src, stride, width, height, reference, step,
+                                                                      center_dx + ox, center_dy + oy, bound);
+                if (share < best || (share == best && distance < best_distance)) {
+                    best = share;
+                    best_distance = distance;
+                    *dx = center_dx + ox;
+                    *dy = center_dy + oy;
+                }
             }
         }
     }

@@ -117,14 +117,13 @@ final class CaptureSession {
             return
         }
         let grabStart = MonotonicClock.now()
-        let timestamp: Int64
-        let outcome: Bool?
-        let grabEnd: Int64
-        let located: Placement?
+        var timestamp: Int64
+        var outcome: Bool?
+        var grabEnd: Int64
+        var located: Placement?
         if case .window = target.kind {
             // A window's position comes with the pointer query, so it goes first.
-            located = locateTarget()
-            guard let placement = located else {
+            guard var placement = locateTarget() else {
                 freeSlots.append(slot)
                 accountErrors()
                 return
@@ -132,6 +131,17 @@ final class CaptureSession {
             timestamp = MonotonicClock.now()
             outcome = grabber.grab(into: Int(slot), target: placement.rect, content: placement.content)
             grabEnd = MonotonicClock.now()
+            // The query and the grab are two requests: a window moved between them was grabbed at its old
+            // place. Look once more; if it moved, grab again where it is, so pixels and origin agree.
+            if outcome != nil, let after = locateTarget() {
+                if after.rect != placement.rect || after.content != placement.content {
+                    timestamp = MonotonicClock.now()
+                    outcome = grabber.grab(into: Int(slot), target: after.rect, content: after.content)
+                    grabEnd = MonotonicClock.now()
+                }
+                placement = after
+            }
+            located = placement
         } else {
             // A fixed rectangle: the image request goes out first, right on the tick; the pointer query
             // follows it instead of delaying it behind a round trip to an X server busy with the game.

@@ -61,9 +61,15 @@ final class FrameEncoder {
     static let stillShare = 0.01
     /// Displacements tried around the last one found (a game's pan moves a few pixels per frame).
     static let trackingRadius: Int32 = 4
-    /// Displacements tried along one axis from zero when tracking finds nothing (a page scrolled by a
-    /// wheel step, ~40-100 px).
+    /// Displacements tried in every direction from zero when tracking finds nothing (a pan starting
+    /// fast, or changing direction).
+    static let wideRadius: Int32 = 16
+    /// Displacements tried along one axis from zero when that finds nothing either (a page scrolled by
+    /// a wheel step, ~40-100 px).
     static let scrollRadius: Int32 = 128
+    /// Frames the wide and scroll searches rest after finding nothing (a video or a scene cut changes
+    /// every frame: ~1-5 ms of search each would buy nothing); tracking still runs.
+    static let wideSearchRest = 10
 
     private let frameBytes: Int
     /// The reference image (previous frame, or last keyframe) as packed RGB.
@@ -73,6 +79,8 @@ final class FrameEncoder {
     private var spare: UnsafeMutablePointer<UInt8>?
     /// The displacement of the last frame against the current reference: where the search starts.
     private var lastShift = Shift.none
+    /// Frames until the wide and scroll searches may run again.
+    private var wideSearchRestLeft = 0
     /// The all-zero residual, compressed once.
     private let zeroChunk: UnsafeMutableRawPointer
     private let zeroChunkSize: Int
@@ -134,6 +142,7 @@ final class FrameEncoder {
             return keyframe()
         }
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
+        wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
         if codec != .none {
             let still = CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
             if motionReference && still > FrameEncoder.stillShare,
@@ -169,9 +178,13 @@ final class FrameEncoder {
             if share < best.share { best = (share, Shift(dx: dx, dy: dy)) }
         }
         consider(center: lastShift, radiusX: FrameEncoder.trackingRadius, radiusY: FrameEncoder.trackingRadius)
-        if best.share > FrameEncoder.denseChangeShare {
-            consider(center: .none, radiusX: 0, radiusY: FrameEncoder.scrollRadius)
-            consider(center: .none, radiusX: FrameEncoder.scrollRadius, radiusY: 0)
+        if best.share > FrameEncoder.denseChangeShare && wideSearchRestLeft == 0 {
+            consider(center: .none, radiusX: FrameEncoder.wideRadius, radiusY: FrameEncoder.wideRadius)
+            if best.share > FrameEncoder.denseChangeShare {
+                consider(center: .none, radiusX: 0, radiusY: FrameEncoder.scrollRadius)
+                consider(center: .none, radiusX: FrameEncoder.scrollRadius, radiusY: 0)
+            }
+            if best.share > FrameEncoder.denseChangeShare { wideSearchRestLeft = FrameEncoder.wideSearchRest }
         }
         return best.share > FrameEncoder.denseChangeShare ? nil : best.shift
     }

@@ -116,6 +116,46 @@ import Testing
         #expect(stored.map { [$0.dx, $0.dy] } == [[0, 0], [0, -48], [0, 40], [0, 0]])
     }
 
+    @Test("a fast diagonal pan (beyond the tracking radius) is found by the wide search")
+    func fastDiagonalPan() throws {
+        let path = [(0, 0), (11, 7), (22, 14), (33, 21)]
+        let stored = try Self.encodeAndDecode(path.map { Self.screen(ox: $0.0, oy: $0.1) }, policy: .previousFrame)
+        #expect(stored.map(\.reference) == [-1, 0, 1, 2])
+        #expect(stored.dropFirst().map { [$0.dx, $0.dy] } == [[-11, -7], [-11, -7], [-11, -7]])
+    }
+
+    @Test("at 720p (coarse pre-checks on) the search finds a displacement 13 px away and rejects noise")
+    func searchAtSevenTwenty() {
+        let width = 1280, height = 720, stride = width * 4
+        var reference = [UInt8](repeating: 0, count: width * height * 3)
+        var screen = [UInt8](repeating: 0, count: stride * height)
+        func texel(_ u: Int, _ v: Int) -> UInt32 {
+            let a = UInt32(truncatingIfNeeded: u + 5000), b = UInt32(truncatingIfNeeded: v + 5000)
+            return (a &* 2_654_435_761) ^ (b &* 40_503) ^ (a &* b &* 97)
+        }
+        // The screen is the reference's content moved by (-13, +3): screen(x, y) = reference(x + 13, y - 3).
+        for y in 0..<height {
+            for x in 0..<width {
+                let r = texel(x, y), s = texel(x + 13, y - 3)
+                for c in 0..<3 {
+                    reference[(y * width + x) * 3 + c] = UInt8(truncatingIfNeeded: r >> (8 * UInt32(c)))
+                    screen[y * stride + x * 4 + 2 - c] = UInt8(truncatingIfNeeded: s >> (8 * UInt32(c)))
+                }
+            }
+        }
+        var dx: Int32 = 99, dy: Int32 = 99
+        let share = CX11Shim_best_shift(screen, stride, width, height, reference, 1021, 0, 0, 16, 16, 0.5, &dx, &dy)
+        #expect([dx, dy] == [-13, 3])
+        #expect(share < 0.05, "only the uncovered strip differs: \(share)")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 // xorshift64: noise without a syscall per byte
+        for k in 0..<screen.count {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            screen[k] = UInt8(truncatingIfNeeded: state)
+        }
+        let none = CX11Shim_best_shift(screen, stride, width, height, reference, 1021, 0, 0, 16, 16, 0.5, &dx, &dy)
+        #expect(none > 0.5, "noise matches no displacement: \(none)")
+    }
+
     @Test("without the option a pan is stored whole, as format 1 requires")
     func withoutMotionReference() throws {
         let stored = try Self.encodeAndDecode([Self.screen(ox: 0, oy: 0), Self.screen(ox: 2, oy: 1)], policy: .lastKeyframe, motion: false)
