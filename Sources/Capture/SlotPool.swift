@@ -7,8 +7,8 @@ import Glibc
 ///
 /// Every page is touched when the pool is made: free slots are reused most recent first, so a slot
 /// might otherwise first be touched minutes into a session, under a backlog, and the process would
-/// grow by a slot (8 MB at 1080p) then. This way a session's memory is all there from its start, and
-/// a memory limit (systemd's MemoryMax) too small for it shows at the start, not hours into a session.
+/// grow by a slot (8 MB at 1080p) then. This way the slots are resident from the session's start, and
+/// a memory limit (systemd's MemoryMax) too small for them shows at the start, not hours into a session.
 ///
 /// The capture thread creates it; the writer reads frames out of it after the capture thread may
 /// have ended, so the worker keeps the pool alive and only `deinit` unmaps the segments.
