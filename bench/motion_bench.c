@@ -23,18 +23,10 @@ static void load(const char *path, size_t pixels, uint8_t *bgrx) {
     free(rgb);
 }
 
-/// The writer's stages: tracking around `last`, then wide, then the two scroll axes.
+/// The writer's search (CX11Shim_find_shift, every stage allowed) against the unshifted share.
 static double search(const uint8_t *bgrx, size_t w, size_t h, const uint8_t *ref, int lx, int ly, int *dx, int *dy) {
-    double best = CX11Shim_best_shift(bgrx, w * 4, w, h, ref, 1021, lx, ly, 4, 4, 0.5, dx, dy);
-    int sx, sy;
-    if (best > 0.5) best = CX11Shim_best_shift(bgrx, w * 4, w, h, ref, 1021, 0, 0, 16, 16, 0.5, dx, dy);
-    if (best > 0.5) {
-        double s = CX11Shim_best_shift(bgrx, w * 4, w, h, ref, 1021, 0, 0, 0, 128, 0.5, &sx, &sy);
-        if (s < best) { best = s; *dx = sx; *dy = sy; }
-        s = CX11Shim_best_shift(bgrx, w * 4, w, h, ref, 1021, 0, 0, 128, 0, 0.5, &sx, &sy);
-        if (s < best) { best = s; *dx = sx; *dy = sy; }
-    }
-    return best;
+    double unshifted = CX11Shim_sampled_changed_share(bgrx, w * 4, w, h, ref, 1021);
+    return CX11Shim_find_shift(bgrx, w * 4, w, h, ref, 1021, unshifted, lx, ly, 1, 0.5, dx, dy);
 }
 
 int main(int argc, char **argv) {

@@ -383,17 +383,3 @@ int CX11Shim_bgrx_xor_rgb(const uint8_t *src, size_t stride, size_t width, size_
     }
     return any;
 }
-
-double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
-                                      const uint8_t *reference, size_t step) {
-    size_t pixels = width * height;
-    if (pixels == 0 || step == 0) return 0;
-    size_t seen = 0, changed = 0;
-    for (size_t k = 0; k < pixels; k += step) {
-        const uint8_t *p = src + (k / width) * stride + 4 * (k % width);
-        const uint8_t *r = reference + 3 * k;
-        seen++;
-        changed += (p[2] != r[0]) | (p[1] != r[1]) | (p[0] != r[2]);
-    }
-    return (double)changed / (double)seen;
-}

@@ -27,6 +27,12 @@ double CX11Shim_sampled_changed_share_shifted(const uint8_t *src, size_t stride,
     return (double)changed / (double)samples;
 }
 
+double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
+                                      const uint8_t *reference, size_t step) {
+    // A share never exceeds 1: every sample is counted.
+    return CX11Shim_sampled_changed_share_shifted(src, stride, width, height, reference, step, 0, 0, 1.0);
+}
+
 double CX11Shim_best_shift(const uint8_t *src, size_t stride, size_t width, size_t height,
                            const uint8_t *reference, size_t step, int center_dx, int center_dy,
                            int radius_x, int radius_y, double max_share, int *dx, int *dy) {
@@ -68,6 +74,35 @@ double CX11Shim_best_shift(const uint8_t *src, size_t stride, size_t width, size
                     *dy = center_dy + oy;
                 }
             }
+        }
+    }
+    return best;
+}
+
+double CX11Shim_find_shift(const uint8_t *src, size_t stride, size_t width, size_t height,
+                           const uint8_t *reference, size_t step, double unshifted_share, int last_dx, int last_dy,
+                           int search_wide, double dense_share, int *dx, int *dy) {
+    double best = unshifted_share;
+    *dx = 0;
+    *dy = 0;
+    const struct { int center_dx, center_dy, radius_x, radius_y; } stages[] = {
+        {last_dx, last_dy, CX11SHIM_MOTION_TRACKING_RADIUS, CX11SHIM_MOTION_TRACKING_RADIUS},
+        {0, 0, CX11SHIM_MOTION_WIDE_RADIUS, CX11SHIM_MOTION_WIDE_RADIUS},
+        {0, 0, 0, CX11SHIM_MOTION_SCROLL_RADIUS},
+        {0, 0, CX11SHIM_MOTION_SCROLL_RADIUS, 0},
+    };
+    for (size_t k = 0; k < sizeof stages / sizeof stages[0]; k++) {
+        // The wide stage runs only when tracking found nothing; both scroll axes when that found nothing.
+        if (k == 1 && (!search_wide || best <= dense_share)) break;
+        if (k == 2 && best <= dense_share) break;
+        int x, y;
+        double share = CX11Shim_best_shift(src, stride, width, height, reference, step, stages[k].center_dx,
+                                           stages[k].center_dy, stages[k].radius_x, stages[k].radius_y,
+                                           best < dense_share ? best : dense_share, &x, &y);
+        if (share < best) {
+            best = share;
+            *dx = x;
+            *dy = y;
         }
     }
     return best;

@@ -204,7 +204,8 @@ final class CaptureSession {
     }
 
     /// Queries the pointer relative to the target: for a window this also gives its position
-    /// (root position minus window-relative position), so following it costs no extra round trip.
+    /// (root position minus window-relative position), so finding it costs no extra round trip (the
+    /// window path asks twice per frame, before and after the grab).
     private func locateTarget() -> Placement? {
         var rootReturn: Window = 0
         var childReturn: Window = 0

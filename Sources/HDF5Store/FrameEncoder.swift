@@ -59,16 +59,8 @@ final class FrameEncoder {
     /// With the motion reference, a frame whose unshifted share is at most this is taken as not moving
     /// (no search): the search could gain at most this share.
     static let stillShare = 0.01
-    /// Displacements tried around the last one found (a game's pan moves a few pixels per frame).
-    static let trackingRadius: Int32 = 4
-    /// Displacements tried in every direction from zero when tracking finds nothing (a pan starting
-    /// fast, or changing direction).
-    static let wideRadius: Int32 = 16
-    /// Displacements tried along one axis from zero when that finds nothing either (a page scrolled by
-    /// a wheel step, ~40-100 px).
-    static let scrollRadius: Int32 = 128
     /// Frames the wide and scroll searches rest after finding nothing (a video or a scene cut changes
-    /// every frame: ~1-5 ms of search each would buy nothing); tracking still runs.
+    /// every frame: ~1.5 ms of search at 1080p each would buy nothing); tracking still runs.
     static let wideSearchRest = 10
 
     private let frameBytes: Int
@@ -136,11 +128,7 @@ final class FrameEncoder {
         let source = pixels.assumingMemoryBound(to: UInt8.self)
         let due = !hasReference || keyframeInterval == 1 || index - lastKeyframeIndex >= Int64(keyframeInterval)
         defer { index += 1 }
-        if due {
-            CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
-            if keyframeInterval > 1 { reference.update(from: input, count: frameBytes) }
-            return keyframe()
-        }
+        if due { return wholeImage(source, bytesPerLine: bytesPerLine, into: input) }
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
         wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
         if codec != .none {
@@ -159,10 +147,10 @@ final class FrameEncoder {
         return Plan(reference: referenceIndex, isIdentical: !changed)
     }
 
-    /// The frame stored whole; it becomes the reference.
+    /// The frame stored whole; it becomes the reference (none is kept when every frame is whole).
     private func wholeImage(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
         CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
-        reference.update(from: input, count: frameBytes)
+        if keyframeInterval > 1 { reference.update(from: input, count: frameBytes) }
         return keyframe()
     }
 
@@ -170,23 +158,16 @@ final class FrameEncoder {
     /// moving beats every displacement, nil when even the best leaves the frame densely changed (then the
     /// frame was stored whole).
     private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, unshiftedShare: Double) -> Shift? {
-        var best = (share: unshiftedShare, shift: Shift.none)
-        func consider(center: Shift, radiusX: Int32, radiusY: Int32) {
-            var dx: Int32 = 0, dy: Int32 = 0
-            let share = CX11Shim_best_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
-                                            center.dx, center.dy, radiusX, radiusY, min(best.share, FrameEncoder.denseChangeShare), &dx, &dy)
-            if share < best.share { best = (share, Shift(dx: dx, dy: dy)) }
+        var dx: Int32 = 0, dy: Int32 = 0
+        let searchWide = wideSearchRestLeft == 0
+        let share = CX11Shim_find_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
+                                        unshiftedShare, lastShift.dx, lastShift.dy, searchWide ? 1 : 0,
+                                        FrameEncoder.denseChangeShare, &dx, &dy)
+        guard share <= FrameEncoder.denseChangeShare else {
+            if searchWide { wideSearchRestLeft = FrameEncoder.wideSearchRest }
+            return nil
         }
-        consider(center: lastShift, radiusX: FrameEncoder.trackingRadius, radiusY: FrameEncoder.trackingRadius)
-        if best.share > FrameEncoder.denseChangeShare && wideSearchRestLeft == 0 {
-            consider(center: .none, radiusX: FrameEncoder.wideRadius, radiusY: FrameEncoder.wideRadius)
-            if best.share > FrameEncoder.denseChangeShare {
-                consider(center: .none, radiusX: 0, radiusY: FrameEncoder.scrollRadius)
-                consider(center: .none, radiusX: FrameEncoder.scrollRadius, radiusY: 0)
-            }
-            if best.share > FrameEncoder.denseChangeShare { wideSearchRestLeft = FrameEncoder.wideSearchRest }
-        }
-        return best.share > FrameEncoder.denseChangeShare ? nil : best.shift
+        return Shift(dx: dx, dy: dy)
     }
 
     /// Residual against the reference displaced by `shift`; the previous-frame policy keeps the new image.

@@ -93,9 +93,4 @@ void CX11Shim_bgrx_to_rgb(const uint8_t *src, size_t stride, size_t width, size_
 int CX11Shim_bgrx_xor_rgb(const uint8_t *src, size_t stride, size_t width, size_t height,
                           uint8_t *reference, uint8_t *residual, int update_reference);
 
-/// Share (0...1) of pixels of BGRX `src` (`stride` bytes per row) that differ from packed RGB
-/// `reference`, among every `step`-th pixel: a cheap density estimate before any full pass (a prime
-/// step walks across all columns).
-double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
-                                      const uint8_t *reference, size_t step);
 #endif

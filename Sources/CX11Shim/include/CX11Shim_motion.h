@@ -7,6 +7,12 @@
 /// reference image displaced by (dx, dy), i.e. pixel (x, y) with reference pixel (x - dx, y - dy);
 /// pixels whose reference pixel falls outside the image meet zeros.
 
+/// Share (0...1) of pixels of BGRX `src` (`stride` bytes per row) that differ from packed RGB
+/// `reference`, among every `step`-th pixel: a cheap density estimate before any full pass (a prime
+/// step walks across all columns). The displacement (0, 0) of the function below.
+double CX11Shim_sampled_changed_share(const uint8_t *src, size_t stride, size_t width, size_t height,
+                                      const uint8_t *reference, size_t step);
+
 /// Share (0...1) of every `step`-th pixel of BGRX `src` (`stride` bytes per row) that differs from
 /// packed RGB `reference` displaced by (dx, dy). Stops counting once the share passes `give_up`
 /// (returns a value above it).
@@ -20,6 +26,23 @@ double CX11Shim_sampled_changed_share_shifted(const uint8_t *src, size_t stride,
 double CX11Shim_best_shift(const uint8_t *src, size_t stride, size_t width, size_t height,
                            const uint8_t *reference, size_t step, int center_dx, int center_dy,
                            int radius_x, int radius_y, double max_share, int *dx, int *dy);
+
+/// The writer's search stages: within TRACKING of the last displacement found (a pan keeps its speed),
+/// then within WIDE of zero (a pan starting fast or turning), then along each axis up to SCROLL (a
+/// wheel scroll).
+enum {
+    CX11SHIM_MOTION_TRACKING_RADIUS = 4,
+    CX11SHIM_MOTION_WIDE_RADIUS = 16,
+    CX11SHIM_MOTION_SCROLL_RADIUS = 128,
+};
+
+/// The displacement the writer stores a frame against: starting from the unshifted reference (share
+/// `unshifted_share`, displacement (0, 0)), the tracking stage around (`last_dx`, `last_dy`), and, when
+/// `search_wide` is non-zero and nothing so far leaves at most `dense_share` changed, the wide and scroll
+/// stages. Writes the best displacement to `dx`, `dy` and returns its share (above `dense_share`: none fits).
+double CX11Shim_find_shift(const uint8_t *src, size_t stride, size_t width, size_t height,
+                           const uint8_t *reference, size_t step, double unshifted_share, int last_dx, int last_dy,
+                           int search_wide, double dense_share, int *dx, int *dy);
 
 /// One pass: residual = RGB(src) XOR reference displaced by (dx, dy); when `image` is not NULL it
 /// receives RGB(src). `residual`, `image` and `reference` must not overlap. Returns 1 when any
