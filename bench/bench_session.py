@@ -3,7 +3,7 @@
 on the same private Xvfb, in the same run, and prints one table with the ratios recorder/peer.
 
     bench_session.py [--seconds 30] [--sizes 1920x1080,1280x720,2560x1440] [--peer-codec zstd]
-                     [--variants default,motion] [--long SECONDS] [--long-variant motion] [--keep DIR]
+                     [--variants default,format-1] [--long SECONDS] [--long-variant default] [--keep DIR]
 
 Each recorder gets a fresh Xvfb + OpenTTD started the same way and is started the same time after
 the game, so both see the same phase of the title sequence (it alternates ~15-20 s holds with ~30 s
@@ -14,8 +14,8 @@ interval p50/p99/max (ms, against 16.67), CPU in cores (user+sys over wall, from
 output MB/s, compression ratio (raw RGB bytes / file bytes); beside them the game's and the X server's
 CPU over the same run, the load average when it started, and for the recorder the share of frames stored
 whole (keyframes: pans and scene cuts), the share stored against a shifted reference and the writer's
-time per frame. Recorder variants: "default" (format_version 1) and "motion" (--motion-reference,
-format_version 2), each on its own fresh game. --long N also records N seconds with the recorder
+time per frame. Recorder variants: "default" (format_version 2, the motion reference) and "format-1"
+(--format-1, no motion reference), each on its own fresh game. --long N also records N seconds with the recorder
 (--long-variant) alone and samples its RSS every 10 s. RECORDER=path picks the binary.
 """
 import argparse
@@ -34,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDER = os.environ.get("RECORDER") or os.path.join(ROOT, ".build/release/recorder")
 PEER = os.path.join(os.path.dirname(ROOT), "shared/bench/py_baseline_recorder.py")
 #: Recorder variants: row label and extra `recorder record` arguments.
-VARIANTS = {"default": ("recorder", []), "motion": ("recorder --motion-reference", ["--motion-reference"])}
+VARIANTS = {"default": ("recorder", []), "format-1": ("recorder --format-1", ["--format-1"])}
 
 
 def free_display():
@@ -203,9 +203,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--sizes", default="1920x1080,1280x720,2560x1440")
     parser.add_argument("--peer-codec", default="zstd")
-    parser.add_argument("--variants", default="default,motion", help="recorder variants: " + ", ".join(VARIANTS))
+    parser.add_argument("--variants", default="default,format-1", help="recorder variants: " + ", ".join(VARIANTS))
     parser.add_argument("--long", type=float, default=0, help="also record this long at the first size and sample RSS")
-    parser.add_argument("--long-variant", default="motion", choices=sorted(VARIANTS))
+    parser.add_argument("--long-variant", default="default", choices=sorted(VARIANTS))
     parser.add_argument("--keep", help="keep the session files in this directory")
     args = parser.parse_args()
     variants = args.variants.split(",")

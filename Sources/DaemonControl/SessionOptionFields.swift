@@ -93,6 +93,8 @@ public enum SessionOptionFields {
         case "compressionlevel": options.compressionLevel = try integer()
         case "keyframeinterval": options.keyframeInterval = try integer()
         case "motionreference":
+            // null restores the default (on whenever there are residuals); false writes format 1.
+            if value == .null { options.motionReference = nil; break }
             guard let flag = value.boolValue else { throw wrongType() }
             options.motionReference = flag
         case "input":

@@ -11,7 +11,7 @@ import RecorderCore
 /// only datasets grow and existing attributes are left alone until `seal` reopens the file plainly.
 final class SessionFile {
     /// Format 1, or 2 when residuals may follow motion (`/video/reference_shift`, see docs/FORMAT.md).
-    static func formatVersion(_ options: SessionOptions) -> Int64 { options.motionReference ? 2 : 1 }
+    static func formatVersion(_ options: SessionOptions) -> Int64 { options.usesMotionReference ? 2 : 1 }
 
     let path: String
     private(set) var file: hid_t
@@ -98,7 +98,7 @@ final class SessionFile {
             cursors = try table("/video/cursor", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256)
             origins = try table("/video/origin", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256)
             flags = try table("/video/flags", RowLayout(plain: .uint32), chunk: perFrame, buffer: 256)
-            referenceShifts = options.motionReference
+            referenceShifts = options.usesMotionReference
                 ? try table("/video/reference_shift", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256) : nil
 
             let input = try group("input")

@@ -62,7 +62,7 @@ final class WriterLoop {
                 width: configuration.geometry.width, height: configuration.geometry.height,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,
                 keyframeInterval: configuration.options.keyframeInterval, policy: configuration.referencePolicy,
-                motionReference: configuration.options.motionReference)
+                motionReference: configuration.options.usesMotionReference)
             pool = try CompressionPool(
                 threadCount: configuration.compressionThreads, frameBytes: configuration.geometry.width * configuration.geometry.height * 3,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,

@@ -96,7 +96,12 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     public var stateRate: Double
     /// Residuals may be taken against the reference image displaced (a panning or scrolling view):
     /// writes `/video/reference_shift` and format_version 2, which readers of format 1 cannot decode.
-    public var motionReference: Bool
+    /// nil (the default) means on whenever there are residuals (`keyframeInterval` > 1); false writes
+    /// format 1 for old readers; true asks for it explicitly (refused with `keyframeInterval` 1).
+    public var motionReference: Bool?
+
+    /// Whether the file is format 2: the motion reference is wanted and residuals exist to use it.
+    public var usesMotionReference: Bool { (motionReference ?? true) && keyframeInterval > 1 }
 
     /// One `--meta KEY=VALUE`.
     public struct MetaEntry: Sendable, Equatable, Codable {
@@ -123,7 +128,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         codec: Codec = .zstd, compressionLevel: Int = 1, keyframeInterval: Int = SessionOptions.defaultKeyframeInterval,
         inputs: [InputSource] = [.auto], stateConfig: String? = nil, meta: [MetaEntry] = [],
         redactKeys: Bool = false, inputFocus: String? = nil, duration: Double? = nil, stateRate: Double = 5,
-        motionReference: Bool = false
+        motionReference: Bool? = nil
     ) {
         self.output = output
         self.display = display
@@ -147,7 +152,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     public func validate() throws(RecorderError) {
         guard (1...240).contains(fps) else { throw .invalidConfiguration("--fps must be 1 to 240, got \(fps)") }
         guard keyframeInterval >= 1 else { throw .invalidConfiguration("--keyframe-interval must be at least 1, got \(keyframeInterval)") }
-        if motionReference && keyframeInterval == 1 {
+        if motionReference == true && keyframeInterval == 1 {
             throw .invalidConfiguration("--motion-reference needs --keyframe-interval above 1 (with 1 every frame is stored whole)")
         }
         if let duration, !(duration > 0) { throw .invalidConfiguration("--duration must be positive, got \(duration)") }

@@ -29,7 +29,7 @@ extension SessionOptionArguments {
         if let stateRate { fields["state_rate"] = .double(stateRate) }
         if !meta.isEmpty { fields["meta"] = .array(meta.map { .string($0) }) }
         if redactKeys { fields["redact_keys"] = true }
-        if motionReference { fields["motion_reference"] = true }
+        if let motion = try motionReferenceChoice() { fields["motion_reference"] = .bool(motion) }
         if let inputFocus { fields["input_focus"] = .string(inputFocus) }
         if let duration { fields["duration"] = .double(duration) }
         return fields

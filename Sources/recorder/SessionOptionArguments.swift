@@ -26,8 +26,20 @@ struct SessionOptionArguments: ParsableArguments {
     @Option(name: .customLong("keyframe-interval"), help: "1 = every stored frame is whole; K > 1 allows XOR residual frames (default \(SessionOptions.defaultKeyframeInterval)).")
     var keyframeInterval: Int?
 
-    @Flag(name: .customLong("motion-reference"), help: "Let residual frames follow a panning or scrolling view (writes format_version 2: /video/reference_shift).")
-    var motionReference = false
+    @Flag(name: .customLong("motion-reference"), inversion: .prefixedNo,
+          help: "Let residual frames follow a panning or scrolling view: format_version 2 with /video/reference_shift (the default); --no-motion-reference writes format 1.")
+    var motionReference: Bool?
+
+    @Flag(name: .customLong("format-1"), help: "Write format_version 1 for readers that predate format 2 (the same as --no-motion-reference).")
+    var formatOne = false
+
+    /// The motion-reference choice of the command line: nil when neither flag was given.
+    func motionReferenceChoice() throws(RecorderError) -> Bool? {
+        if formatOne && motionReference == true {
+            throw .invalidConfiguration("--format-1 and --motion-reference cannot be used together")
+        }
+        return formatOne ? false : motionReference
+    }
 
     @Option(name: .customLong("input"), help: "auto, none or replay:PATH[,EVENTS_PATH]; repeatable.")
     var inputs: [String] = []
@@ -63,7 +75,7 @@ struct SessionOptionArguments: ParsableArguments {
             keyframeInterval: keyframeInterval ?? SessionOptions.defaultKeyframeInterval,
             inputs: sources.isEmpty ? [.auto] : sources, stateConfig: stateConfig, meta: entries,
             redactKeys: redactKeys, inputFocus: inputFocus, duration: duration, stateRate: stateRate ?? 5,
-            motionReference: motionReference)
+            motionReference: try motionReferenceChoice())
         try options.validate()
         return options
     }

@@ -33,7 +33,7 @@ struct DaemonConfigurationTests {
         #expect(options.stateConfig == "/etc/recorder/probes/game.toml")
         #expect(options.display == ":5")
         #expect(options.redactKeys)
-        #expect(options.motionReference)
+        #expect(options.motionReference == true)
         #expect(options.meta == [.init(key: "run", value: "7"), .init(key: "site", value: "lab-3")])
     }
 

@@ -129,26 +129,35 @@ struct DaemonSessionTests {
         #expect(daemon.terminate() == 0)
     }
 
-    @Test func motionReferenceFromTheCLIReachesTheFile() throws {
+    /// The CLI's format choice (none: the default) and the format version the daemon's file gets.
+    static let formatChoices: [([String], Int)] = [([], 2), (["--motion-reference"], 2), (["--format-1"], 1), (["--no-motion-reference"], 1)]
+
+    @Test("the CLI's motion-reference choice reaches the daemon's file", arguments: formatChoices)
+    func motionReferenceFromTheCLIReachesTheFile(flags: [String], version: Int) throws {
         let display = try XvfbDisplay()
         let daemon = try DaemonProcess(display: display)
         let socket = ["--socket", daemon.socketPath]
-        let started = try runTool(TestPaths.recorderCLI, ["start", "--name", "moving", "--input", "none", "--display", display.name,
-                                                          "--motion-reference"] + socket)
+        let started = try runTool(TestPaths.recorderCLI, ["start", "--name", "moving", "--input", "none", "--display", display.name]
+                                  + flags + socket)
         #expect(started.status == 0, "start: \(started.stderr)")
         Thread.sleep(forTimeInterval: 0.5)
         #expect(try runTool(TestPaths.recorderCLI, ["stop"] + socket).status == 0)
         let check = try runPython("""
             import h5py, json, sys
             with h5py.File(sys.argv[1], "r") as f:
+                shifts = f["video/reference_shift"].shape if "video/reference_shift" in f else [0, 0]
                 print(json.dumps({"version": int(f.attrs["format_version"]), "frames": int(f["video/frames"].shape[0]),
-                                  "shifts": list(f["video/reference_shift"].shape)}))
+                                  "shifts": list(shifts)}))
             """, arguments: [daemon.outputDirectory + "/moving.h5"])
         #expect(check.status == 0, "\(check.stderr)")
         let file = try #require(try? JSONValue.parse(check.stdout))
-        #expect(file["version"] == 2)
+        #expect(file["version"]?.intValue == Int64(version))
         #expect((file["frames"]?.intValue ?? 0) > 0)
-        #expect(file["shifts"]?.arrayValue?.map(\.intValue) == [file["frames"]?.intValue, 2])
+        if version == 2 {
+            #expect(file["shifts"]?.arrayValue?.map(\.intValue) == [file["frames"]?.intValue, 2])
+        } else {
+            #expect(file["shifts"]?.arrayValue?.map(\.intValue) == [0, 0], "format 1 has no /video/reference_shift")
+        }
         #expect(daemon.terminate() == 0)
     }
 

@@ -5,9 +5,16 @@ enum PythonChecks {
 import sys, json, h5py, hdf5plugin, numpy as np
 path, expected_path, w, h, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 expected = np.fromfile(expected_path, np.uint8).reshape(-1, h, w, 3)
+def displaced(image, dx, dy):
+    out = np.zeros_like(image)
+    if abs(dx) < w and abs(dy) < h:
+        out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return out
 with h5py.File(path, "r") as f:
     frames, refs = f["video/frames"], f["video/reference"][:]
     n = frames.shape[0]
+    shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((n, 2), dtype=int)
     images, bad, bad_refs = [], [], []
     for i in range(n):
         data = frames[i]
@@ -15,7 +22,7 @@ with h5py.File(path, "r") as f:
         if j == -1:
             image = data
         elif 0 <= j < i:
-            image = np.bitwise_xor(images[j], data)
+            image = np.bitwise_xor(displaced(images[j], int(shifts[i][0]), int(shifts[i][1])), data)
         else:
             bad_refs.append(i); image = data
         images.append(image)
@@ -35,6 +42,7 @@ with h5py.File(path, "r") as f:
         references=[int(r) for r in refs],
         chunk_sizes=[int(frames.id.get_chunk_info_by_coord((k, 0, 0, 0)).size) for k in range(n)],
         end_reason=f.attrs["end_reason"], clean_shutdown=int(f.attrs["clean_shutdown"]),
+        format_version=int(f.attrs["format_version"]), has_shifts="video/reference_shift" in f,
         codec=f["video"].attrs["codec"], keyframe_interval=int(f["video"].attrs["keyframe_interval"]))))
 """#
 

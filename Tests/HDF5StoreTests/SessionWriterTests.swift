@@ -12,7 +12,10 @@ struct SessionWriterTests {
         var interval: Int
         var policy: ReferencePolicy
         var threads = WriterConfiguration.defaultCompressionThreads
-        var testDescription: String { "\(codec.rawValue) k=\(interval) \(policy.rawValue) \(threads) compressor(s)" }
+        /// The session's motion-reference choice: false writes format 1, nil is the default (format 2 when k > 1).
+        var motion: Bool? = false
+        var formatVersion: Int { (motion ?? true) && interval > 1 ? 2 : 1 }
+        var testDescription: String { "\(codec.rawValue) k=\(interval) \(policy.rawValue) \(threads) compressor(s) format \(formatVersion)" }
     }
 
     static let frameCases: [FrameCase] = [
@@ -26,6 +29,10 @@ struct SessionWriterTests {
         // Frames compressed out of order on three threads, or all on one, still land in order.
         FrameCase(codec: .zstd, interval: 8, policy: .previousFrame, threads: 3),
         FrameCase(codec: .zstd, interval: 1, policy: .lastKeyframe, threads: 1),
+        // The default (format 2, motion reference), under both policies, and k = 1 (format 1: no residuals).
+        FrameCase(codec: .zstd, interval: 8, policy: .lastKeyframe, motion: nil),
+        FrameCase(codec: .lz4, interval: 8, policy: .previousFrame, motion: nil),
+        FrameCase(codec: .zstd, interval: 1, policy: .lastKeyframe, motion: nil),
     ]
 
     @Test("every frame comes back byte-exact through h5py + hdf5plugin", arguments: frameCases)
@@ -37,7 +44,7 @@ struct SessionWriterTests {
         let width = 101, height = 37, count = 40
         let harness = WriterHarness(configuration: WriterHarness.configuration(
             path: path, width: width, height: height, codec: c.codec, interval: c.interval, policy: c.policy,
-            compressionThreads: c.threads))
+            motionReference: c.motion, compressionThreads: c.threads))
         #expect(try harness.start() == .ready)
         var source = ScreenLikeFrames(width: width, height: height, seed: 42)
         for i in 0..<count {
@@ -61,6 +68,8 @@ struct SessionWriterTests {
         #expect((out["bad"] as? [Int]) == [], "frames that differ: \(out["bad"] ?? "?")")
         #expect((out["bad_refs"] as? [Int]) == [])
         #expect(out["per_frame_ok"] as? Bool == true)
+        #expect(out["format_version"] as? Int == c.formatVersion)
+        #expect(out["has_shifts"] as? Bool == (c.formatVersion == 2))
         #expect((out["chunks"] as? [Int]) == [1, height, width, 3])
         #expect(out["dtype"] as? String == "uint8")
         let filters = out["filters"] as? [Int]
@@ -187,7 +196,7 @@ struct SessionWriterTests {
         #expect(notes.contains(["capture", "target-lost", "window went away"]))
         let root = out["root"] as? [String: Any] ?? [:]
         #expect(root["format"] as? String == "recorder-session")
-        #expect(root["format_version"] as? Int == 1)
+        #expect(root["format_version"] as? Int == 2, "the default is the motion reference")
         #expect(root["end_reason"] as? String == "duration")
         #expect(root["clean_shutdown"] as? Int == 1)
         #expect(root["mono_to_utc_ns"] as? Int == 1_700_000_000_000_000_000)

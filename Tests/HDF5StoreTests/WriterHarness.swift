@@ -55,11 +55,12 @@ final class WriterHarness {
 
     static func configuration(
         path: String, width: Int, height: Int, codec: SessionOptions.Codec = .zstd, interval: Int = 10,
-        policy: ReferencePolicy = .lastKeyframe, stateFields: [StateField] = [], meta: [SessionOptions.MetaEntry] = [],
+        policy: ReferencePolicy = .lastKeyframe, motionReference: Bool? = nil, stateFields: [StateField] = [], meta: [SessionOptions.MetaEntry] = [],
         reserve: Int64 = WriterConfiguration.defaultReservedFreeBytes,
         compressionThreads: Int = WriterConfiguration.defaultCompressionThreads
     ) -> WriterConfiguration {
-        let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval, meta: meta)
+        let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval, meta: meta,
+                                     motionReference: motionReference)
         return WriterConfiguration(
             path: path, options: options,
             geometry: FrameGeometry(width: width, height: height, usesSharedMemory: true, target: "screen"),

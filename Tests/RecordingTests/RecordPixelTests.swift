@@ -30,7 +30,7 @@ final class RecordPixelTests {
         defer { painter.terminate() }
         #expect(painter.waitForOutput("ready"))
 
-        let (result, file) = try record("root", ["--duration", "2"])
+        let (result, file) = try record("root", ["--duration", "2", "--format-1"])
         #expect(result.status == 0, "\(result.stderr)")
         let check = try sessionCheck("frames-equal", file, [image, "320", "240"])
         let frames = check["frames"] as? Int ?? 0
@@ -41,7 +41,7 @@ final class RecordPixelTests {
         let summary = try sessionCheck("summary", file)
         let attrs = summary["attrs"] as? [String: Any] ?? [:]
         #expect(attrs["format"] as? String == "recorder-session")
-        #expect(attrs["format_version"] as? Int == 1)
+        #expect(attrs["format_version"] as? Int == 1, "--format-1 writes format 1")
         #expect(attrs["end_reason"] as? String == "duration")
         #expect(attrs["clean_shutdown"] as? Int == 1)
         #expect(summary["ticks_strictly_increasing"] as? Bool == true)
@@ -80,7 +80,11 @@ final class RecordPixelTests {
         #expect((check["distinct_origins"] as? Int ?? 0) >= 4, "the window moved four times; origins must follow")
     }
 
-    @Test func panningViewIsStoredAgainstShiftedReferencesPixelExact() throws {
+    /// A pan under the default (format 2: residuals against shifted references) and under `--format-1`
+    /// (no shifts: pans stored whole), pixel-exact either way.
+    @Test(arguments: [[], ["--format-1"]])
+    func panningViewIsStoredPixelExact(flags: [String]) throws {
+        let formatOne = flags == ["--format-1"]
         // A 480x360 window larger than the 320x240 screen pans across it: the screen always shows
         // one 320x240 crop of the image, shifted a few pixels per step.
         let image = try writeRandomImage(width: 480, height: 360, seed: 4, in: directory)
@@ -92,19 +96,23 @@ final class RecordPixelTests {
         defer { painter.terminate() }
         #expect(painter.waitForOutput("ready"))
 
-        let (result, file) = try record("pan", ["--duration", "2", "--motion-reference"])
+        let (result, file) = try record(formatOne ? "pan-format-1" : "pan", ["--duration", "2"] + flags)
         #expect(result.status == 0, "\(result.stderr)")
         let offsets = ([(x: 0, y: 0)] + steps).map { "\(-$0.x):\(-$0.y)" }.joined(separator: ",")
         let check = try sessionCheck("frames-are-crops", file, [image, "480", "360", "320", "240", offsets])
         #expect((check["frames"] as? Int ?? 0) >= 110)
         #expect(check["mismatched"] as? Int == 0, "first frame that is no crop of the image: \(String(describing: check["first_bad"]))")
         #expect((check["offsets_seen"] as? Int ?? 0) >= 6, "the view panned 16 times: \(check)")
-        #expect((check["shifted"] as? Int ?? 0) >= 5, "pans must be residuals against a shifted reference: \(check)")
+        if formatOne {
+            #expect(check["shifted"] as? Int == 0, "format 1 has no shifted references: \(check)")
+        } else {
+            #expect((check["shifted"] as? Int ?? 0) >= 5, "pans must be residuals against a shifted reference: \(check)")
+        }
         let summary = try sessionCheck("summary", file)
-        #expect((summary["attrs"] as? [String: Any])?["format_version"] as? Int == 2)
+        #expect((summary["attrs"] as? [String: Any])?["format_version"] as? Int == (formatOne ? 1 : 2))
         let inspected = try runTool(TestPaths.recorderCLI, ["inspect", file, "--json"])
         let fields = (try? JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8))) as? [String: Any] ?? [:]
-        #expect(fields["formatVersion"] as? Int == 2, "\(inspected.stdout)")
+        #expect(fields["formatVersion"] as? Int == (formatOne ? 1 : 2), "\(inspected.stdout)")
         #expect(fields["shiftedFrames"] as? Int == check["shifted"] as? Int, "\(inspected.stdout)")
     }
 
@@ -116,7 +124,8 @@ final class RecordPixelTests {
     }
 
     @Test func badOptionsAreUsageErrors() throws {
-        for arguments in [["--fps", "0"], ["--region", "1,2,3"], ["--codec", "gzip"], ["--input", "bogus"], ["--meta", "novalue"]] {
+        for arguments in [["--fps", "0"], ["--region", "1,2,3"], ["--codec", "gzip"], ["--input", "bogus"], ["--meta", "novalue"],
+                          ["--format-1", "--motion-reference"], ["--motion-reference", "--keyframe-interval", "1"]] {
             let (result, file) = try record("bad", ["--duration", "1"] + arguments)
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(!result.stderr.isEmpty)
