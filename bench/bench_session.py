@@ -65,21 +65,37 @@ def load_average():
     return os.getloadavg()[0]
 
 
-class Game:
-    """Xvfb plus OpenTTD's title screen at one resolution."""
+def grainy_clip(width, height, workdir):
+    """A 4-s 60 FPS clip of ffmpeg's testsrc2 under strong temporal film grain (H.264, rendered once per
+    size): decoding it at 60 FPS keeps ffplay CPU-hungry, and no two frames share their noise."""
+    path = os.path.join(workdir, f"grain-{width}x{height}.mkv")
+    if not os.path.exists(path):
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=60",
+                        "-vf", "noise=alls=30:allf=t+u", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast",
+                        "-crf", "16", "-pix_fmt", "yuv420p", path], check=True)
+    return path
 
-    def __init__(self, width, height, workdir):
+
+class Game:
+    """Xvfb plus a workload at one resolution: OpenTTD's title screen ("openttd") or ffplay looping a
+    grainy clip full-screen ("grainy")."""
+
+    def __init__(self, width, height, workdir, workload="openttd"):
         self.display = free_display()
         self.xvfb = subprocess.Popen(["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
                                       "+extension", "MIT-SHM"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_display(self.display, self.xvfb)
         env = dict(os.environ, DISPLAY=self.display, HOME=workdir, SDL_AUDIODRIVER="dummy")
-        self.game = subprocess.Popen(["/usr/games/openttd", "-r", f"{width}x{height}", "-s", "null", "-m", "null",
-                                      "-v", "sdl"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     cwd=workdir)
-        time.sleep(6)  # title screen loads and starts animating
+        if workload == "grainy":
+            clip = grainy_clip(width, height, workdir)
+            command = ["ffplay", "-v", "error", "-loop", "0", "-an", "-noborder", "-left", "0", "-top", "0",
+                       "-x", str(width), "-y", str(height), clip]
+        else:
+            command = ["/usr/games/openttd", "-r", f"{width}x{height}", "-s", "null", "-m", "null", "-v", "sdl"]
+        self.game = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+        time.sleep(6)  # the title screen loads and starts animating; the player fills its queues
         if self.game.poll() is not None:
-            raise SystemExit("openttd exited early")
+            raise SystemExit(f"{command[0]} exited early")
 
     def cpu_seconds(self):
         """User+sys seconds used so far by (game, X server)."""
@@ -153,8 +169,8 @@ def analyse_recorder_file(path, fps, seconds):
             "capture_dropped": summary.get("frames_dropped", 0), "ticks_missed": summary.get("ticks_missed", 0)}
 
 
-def run_recorder(width, height, seconds, workdir, name, extra_args=(), rss_every=None):
-    game = Game(width, height, workdir)
+def run_recorder(width, height, seconds, workdir, name, extra_args=(), rss_every=None, workload="openttd"):
+    game = Game(width, height, workdir, workload)
     try:
         path = os.path.join(workdir, f"{name}-{width}x{height}.h5")
         cmd = [RECORDER, "record", "--display", game.display, "--output", path, "--duration", str(seconds),
@@ -169,8 +185,38 @@ def run_recorder(width, height, seconds, workdir, name, extra_args=(), rss_every
         game.close()
 
 
-def run_peer(width, height, seconds, peer_codec, workdir):
-    game = Game(width, height, workdir)
+def run_ffmpeg(width, height, seconds, workdir, name, codec_args, workload="openttd"):
+    """ffmpeg x11grab at 60 FPS into Matroska with `codec_args`; frames and intervals from the packets' times."""
+    game = Game(width, height, workdir, workload)
+    try:
+        path = os.path.join(workdir, f"{name}-{width}x{height}.mkv")
+        cmd = ["ffmpeg", "-v", "error", "-nostdin", "-f", "x11grab", "-draw_mouse", "0", "-framerate", "60",
+               "-video_size", f"{width}x{height}", "-i", game.display, "-t", str(seconds), "-fps_mode", "passthrough",
+               *codec_args, path]
+        wall, usage, _, _, extras = run_measured(cmd, game)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+                                "-of", "csv=p=0", path], capture_output=True, text=True, check=True)
+        times = np.sort(np.array([float(v) for v in probe.stdout.split() if v and v != "N/A"]))
+        iv = np.diff(times) * 1000 if len(times) > 1 else np.array([0.0])
+        expected = int(round(seconds * 60))
+        n = len(times)
+        size = os.path.getsize(path)
+        return dict(extras, frames=n, expected=expected, dropped_ticks=expected - n,
+                    iv_p50=float(np.percentile(iv, 50)), iv_p99=float(np.percentile(iv, 99)), iv_max=float(iv.max()),
+                    cpu_cores=(usage.ru_utime + usage.ru_stime) / wall, rss_mb=usage.ru_maxrss / 1024,
+                    mb_s=size / 1e6 / seconds, ratio=n * width * height * 3 / size, delivered=100 * n / expected,
+                    whole_pct=float("nan"), shifted_pct=float("nan"), path=path)
+    finally:
+        game.close()
+
+
+#: ffmpeg contenders: row label and output codec arguments.
+FFMPEG = {"x264rgb": ("ffmpeg libx264rgb -qp 0 ultrafast", ["-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast"]),
+          "ffv1": ("ffmpeg ffv1", ["-c:v", "ffv1", "-level", "3", "-threads", "2", "-slices", "4"])}
+
+
+def run_peer(width, height, seconds, peer_codec, workdir, workload="openttd"):
+    game = Game(width, height, workdir, workload)
     try:
         fps = 60
         path = os.path.join(workdir, f"peer-{width}x{height}.h5")
@@ -204,14 +250,22 @@ def main():
     parser.add_argument("--sizes", default="1920x1080,1280x720,2560x1440")
     parser.add_argument("--peer-codec", default="zstd")
     parser.add_argument("--variants", default="default,format-1", help="recorder variants: " + ", ".join(VARIANTS))
+    parser.add_argument("--ffmpeg", default="x264rgb", help="ffmpeg contenders, comma-separated ('' for none): " + ", ".join(FFMPEG))
+    parser.add_argument("--workload", default="openttd", choices=["openttd", "grainy"],
+                        help="openttd: the title screen; grainy: ffplay looping a grainy 60 FPS clip (CPU-hungry)")
+    parser.add_argument("--no-peer", action="store_true", help="leave out the Python peer")
     parser.add_argument("--long", type=float, default=0, help="also record this long at the first size and sample RSS")
     parser.add_argument("--long-variant", default="default", choices=sorted(VARIANTS))
     parser.add_argument("--keep", help="keep the session files in this directory")
     args = parser.parse_args()
-    variants = args.variants.split(",")
+    variants = [v for v in args.variants.split(",") if v]
     for variant in variants:
         if variant not in VARIANTS:
             parser.error(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    contenders = [c for c in args.ffmpeg.split(",") if c]
+    for contender in contenders:
+        if contender not in FFMPEG:
+            parser.error(f"unknown ffmpeg contender {contender!r}; known: {', '.join(FFMPEG)}")
     workdir = args.keep or tempfile.mkdtemp(prefix="recorder-bench-")
     os.makedirs(workdir, exist_ok=True)
     rows = []
@@ -220,16 +274,19 @@ def main():
     try:
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
-            print(f"# {w}x{h}: {args.seconds:.0f} s per recorder variant ({', '.join(variants)}), then "
-                  f"{args.seconds:.0f} s peer ({args.peer_codec}), each on a fresh game", flush=True)
-            recs = [(VARIANTS[v][0], run_recorder(w, h, args.seconds, workdir, f"recorder-{v}", VARIANTS[v][1]))
-                    for v in variants]
-            peer = run_peer(w, h, args.seconds, args.peer_codec, workdir)
-            rows.append((size, recs, peer))
+            print(f"# {w}x{h} {args.workload}: {args.seconds:.0f} s per recorder variant ({', '.join(variants)}), "
+                  f"ffmpeg ({', '.join(contenders) or 'none'}), peer ({'no' if args.no_peer else args.peer_codec}), "
+                  f"each on a fresh game", flush=True)
+            recs = [(VARIANTS[v][0], run_recorder(w, h, args.seconds, workdir, f"recorder-{v}", VARIANTS[v][1],
+                                                  workload=args.workload)) for v in variants]
+            others = [(FFMPEG[c][0], run_ffmpeg(w, h, args.seconds, workdir, c, FFMPEG[c][1], args.workload))
+                      for c in contenders]
+            if not args.no_peer:
+                others.append(("python peer", run_peer(w, h, args.seconds, args.peer_codec, workdir, args.workload)))
+            rows.append((size, recs, others))
             if not args.keep:
-                for _, rec in recs:
-                    os.remove(rec["path"])
-                os.remove(peer["path"])
+                for _, result in recs + others:
+                    os.remove(result["path"])
         if args.long:
             size = args.sizes.split(",")[0]
             w, h = (int(v) for v in size.split("x"))
@@ -241,19 +298,23 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print(f"machine: {machine_description()}; OpenTTD title screen; {args.seconds:.0f} s each; peer codec {args.peer_codec}")
+    print(f"machine: {machine_description()}; workload {args.workload}; {args.seconds:.0f} s each; peer codec {args.peer_codec}")
     header = ("size", "who", "delivered %", "dropped", "iv p50 ms", "iv p99 ms", "iv max ms", "CPU cores", "RSS MB",
               "MB/s", "ratio", "whole frames %", "shifted %", "game cores", "X cores", "load")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for size, recs, peer in rows:
-        for who, r in recs + [("python peer", peer)]:
+    for size, recs, others in rows:
+        for who, r in recs + others:
             print(f"| {size} | {who} | {r['delivered']:.2f} | {r['dropped_ticks']} | {r['iv_p50']:.2f} | {r['iv_p99']:.2f} | "
                   f"{r['iv_max']:.2f} | {r['cpu_cores']:.2f} | {r['rss_mb']:.0f} | {r['mb_s']:.1f} | {r['ratio']:.1f} | "
                   f"{r['whole_pct']:.0f} | {r['shifted_pct']:.0f} | {r['game_cores']:.2f} | {r['server_cores']:.2f} | {r['load']:.2f} |")
+        # Ratios against the first other contender (x264rgb by default, else the peer), same run.
+        if not others:
+            continue
+        base_name, base = others[0]
         for who, rec in recs:
-            ratio = lambda k: rec[k] / peer[k] if peer[k] else float("nan")
-            print(f"| {size} | {who} / peer | {ratio('delivered'):.3f} | | | {ratio('iv_p99'):.3f} | {ratio('iv_max'):.3f} | "
+            ratio = lambda k: rec[k] / base[k] if base[k] else float("nan")
+            print(f"| {size} | {who} / {base_name} | {ratio('delivered'):.3f} | | | {ratio('iv_p99'):.3f} | {ratio('iv_max'):.3f} | "
                   f"{ratio('cpu_cores'):.2f} | {ratio('rss_mb'):.2f} | {ratio('mb_s'):.2f} | {ratio('ratio'):.2f} | | | "
                   f"{ratio('game_cores'):.2f} | {ratio('server_cores'):.2f} | |")
     print()
