@@ -84,6 +84,8 @@ final class SessionFile {
             try HDF5.writeAttribute(video, "height", int: Int64(geometry.height))
             try HDF5.writeAttribute(video, "codec", string: options.codec.rawValue)
             try HDF5.writeAttribute(video, "compression_level", int: Int64(options.compressionLevel))
+            try HDF5.writeAttribute(video, "fast_compression_level",
+                                    int: Int64(CompressionGovernor.fastLevel(codec: options.codec, level: options.compressionLevel)))
             try HDF5.writeAttribute(video, "keyframe_interval", int: Int64(options.keyframeInterval))
             try HDF5.writeAttribute(video, "reference_policy", string: configuration.referencePolicy.rawValue)
             try HDF5.writeAttribute(video, "target", string: geometry.target)
@@ -234,12 +236,15 @@ final class SessionFile {
     // MARK: Appending
 
     /// Appends one encoded frame chunk and its per-frame rows.
-    func appendFrame(_ frame: CapturedFrame, _ encoded: FrameEncoder.Encoded) throws(RecorderErrorBox) {
+    /// Writes one frame's chunk and per-frame rows; `effort` says how the chunk was made (an
+    /// unfiltered chunk is written with filter mask 1, and both degraded efforts set their flag bit).
+    func appendFrame(_ frame: CapturedFrame, _ encoded: FrameEncoder.Encoded, effort: CompressionEffort = .best) throws(RecorderErrorBox) {
         let index = hsize_t(framesWritten)
         var size: [hsize_t] = [index + 1, hsize_t(frameShape.height), hsize_t(frameShape.width), 3]
         try HDF5.check(H5Dset_extent(frames, &size), "extending /video/frames")
         var offset: [hsize_t] = [index, 0, 0, 0]
-        try HDF5.check(H5Dwrite_chunk(frames, CX11Shim_H5P_DEFAULT(), 0, &offset, encoded.size, encoded.bytes),
+        let filterMask: UInt32 = effort == .unfiltered ? 1 : 0
+        try HDF5.check(H5Dwrite_chunk(frames, CX11Shim_H5P_DEFAULT(), filterMask, &offset, encoded.size, encoded.bytes),
                        "writing frame \(index)")
         framesWritten += 1
         try timestamps.append { $0.setElement(0, frame.timestampNs) }
@@ -247,7 +252,12 @@ final class SessionFile {
         try references.append { $0.setElement(0, encoded.reference) }
         try cursors.append { $0.setElement(0, frame.cursorX); $0.setElement(1, frame.cursorY) }
         try origins.append { $0.setElement(0, frame.originX); $0.setElement(1, frame.originY) }
-        try flags.append { $0.setElement(0, frame.flags) }
+        let effortFlag: UInt32 = switch effort {
+        case .best: 0
+        case .fast: CapturedFrame.Flags.compressedFast
+        case .unfiltered: CapturedFrame.Flags.storedUnfiltered
+        }
+        try flags.append { $0.setElement(0, frame.flags | effortFlag) }
         try referenceShifts?.append { $0.setElement(0, encoded.shift.dx); $0.setElement(1, encoded.shift.dy) }
     }
 

@@ -26,6 +26,9 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var keyframes: Int64
     /// Residual frames whose reference is displaced (format 2's motion reference).
     public var shiftedFrames: Int64
+    /// Frames compressed at the fast level, and stored unfiltered, because the compressors were behind.
+    public var fastFrames: Int64
+    public var unfilteredFrames: Int64
     public var durationSeconds: Double
     /// Schedule slots between the first and last frame that have no frame.
     public var droppedTicks: Int64
@@ -81,6 +84,9 @@ public enum SessionInspector {
         let shifts = readInt64(file, "/video/reference_shift")
         let shifted = stride(from: 0, to: shifts.count - 1, by: 2).filter { shifts[$0] != 0 || shifts[$0 + 1] != 0 }.count
         let timestamps = readInt64(file, "/video/timestamp_ns")
+        let flags = readInt64(file, "/video/flags")
+        let fast = flags.filter { UInt32(truncatingIfNeeded: $0) & CapturedFrame.Flags.compressedFast != 0 }.count
+        let unfiltered = flags.filter { UInt32(truncatingIfNeeded: $0) & CapturedFrame.Flags.storedUnfiltered != 0 }.count
         var stored: Int64 = 0
         if HDF5.exists(file, "/video/frames") {
             let frames = H5Dopen2(file, "/video/frames", CX11Shim_H5P_DEFAULT())
@@ -109,7 +115,7 @@ public enum SessionInspector {
             fps: int(video, "fps"), codec: attr(video, "codec"), compressionLevel: int(video, "compression_level"),
             keyframeInterval: int(video, "keyframe_interval"), referencePolicy: attr(video, "reference_policy"),
             target: attr(video, "target"), frames: frameCount, keyframes: Int64(references.filter { $0 < 0 }.count),
-            shiftedFrames: Int64(shifted),
+            shiftedFrames: Int64(shifted), fastFrames: Int64(fast), unfilteredFrames: Int64(unfiltered),
             durationSeconds: duration, droppedTicks: dropped, storedFrameBytes: stored, rawFrameBytes: raw,
             compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows("/input/events"),
             devices: readStrings(file, "/input/devices", member: "name", size: 128),

@@ -31,6 +31,10 @@ public struct CapturedFrame: BitwiseCopyable {
         public static let clipped: UInt32 = 1 << 1
         /// Grabbed with XGetImage because MIT-SHM is not available.
         public static let withoutSharedMemory: UInt32 = 1 << 2
+        /// Set by the writer: the chunk was compressed at the session's fast level (the compressors were behind).
+        public static let compressedFast: UInt32 = 1 << 3
+        /// Set by the writer: the chunk is stored unfiltered (filter mask 1; the compressors were far behind).
+        public static let storedUnfiltered: UInt32 = 1 << 4
     }
 
     public init(

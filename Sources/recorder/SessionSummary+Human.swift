@@ -10,7 +10,8 @@ extension SessionSummary {
             "ended: " + (live ? "still recording (or killed: run `recorder recover`)" : endReason + (endDetail.isEmpty ? "" : " (\(endDetail))"))
                 + (cleanShutdown ? ", sealed cleanly" : ", not sealed cleanly"),
             "video: \(width)x\(height) @ \(fps) fps, target \(target), codec \(codec) level \(compressionLevel), keyframe interval \(keyframeInterval) (\(referencePolicy))",
-            "frames: \(frames) (\(keyframes) whole" + (shiftedFrames > 0 ? ", \(shiftedFrames) against a shifted reference" : "") + "), \(droppedTicks) dropped ticks, compression \(String(format: "%.1f", compressionRatio))x (\(String(format: "%.1f", Double(rawFrameBytes) / 1e6)) MB raw -> \(String(format: "%.1f", Double(storedFrameBytes) / 1e6)) MB)",
+            "frames: \(frames) (\(keyframes) whole" + (shiftedFrames > 0 ? ", \(shiftedFrames) against a shifted reference" : "")
+                + (fastFrames + unfilteredFrames > 0 ? ", \(fastFrames) compressed fast and \(unfilteredFrames) unfiltered while behind" : "") + "), \(droppedTicks) dropped ticks, compression \(String(format: "%.1f", compressionRatio))x (\(String(format: "%.1f", Double(rawFrameBytes) / 1e6)) MB raw -> \(String(format: "%.1f", Double(storedFrameBytes) / 1e6)) MB)",
             "input: \(inputEvents) events from \(devices.count) devices" + (devices.isEmpty ? "" : ": " + devices.joined(separator: ", ")),
             "state: \(stateSamples) samples of \(stateFields.joined(separator: ", ")); \(windowChanges) focused-window changes",
             "notes: \(notes)",
