@@ -1,6 +1,7 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
 #if canImport(Glibc)
+import FrameCodec
 import Glibc
 #endif
 import RecorderCore
@@ -61,13 +62,13 @@ final class SessionFile {
         do {
             let fapl = try HDF5.latestFormatFileAccess()
             defer { H5Pclose(fapl) }
-            created = try HDF5.check(H5Fcreate(path, CX11Shim_H5F_ACC_TRUNC(), CX11Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            created = try HDF5.check(H5Fcreate(path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
             let options = configuration.options
             let geometry = configuration.geometry
             try SessionFile.writeRootAttributes(created, configuration)
 
             func group(_ name: String) throws(RecorderErrorBox) -> hid_t {
-                let g = try HDF5.check(H5Gcreate2(created, name, CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT()),
+                let g = try HDF5.check(H5Gcreate2(created, name, CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT()),
                                        "creating group \(name)")
                 madeGroups.append(g)
                 return g
@@ -171,29 +172,29 @@ final class SessionFile {
     private static func createFrames(_ video: hid_t, geometry: FrameGeometry, options: SessionOptions) throws(RecorderErrorBox) -> hid_t {
         let h = hsize_t(geometry.height), w = hsize_t(geometry.width)
         var dims: [hsize_t] = [0, h, w, 3]
-        var maxDims: [hsize_t] = [CX11Shim_H5S_UNLIMITED(), h, w, 3]
+        var maxDims: [hsize_t] = [CHDF5Shim_H5S_UNLIMITED(), h, w, 3]
         var chunk: [hsize_t] = [1, h, w, 3]
         let space = H5Screate_simple(4, &dims, &maxDims)
         defer { H5Sclose(space) }
-        let dcpl = H5Pcreate(CX11Shim_H5P_DATASET_CREATE())
+        let dcpl = H5Pcreate(CHDF5Shim_H5P_DATASET_CREATE())
         defer { H5Pclose(dcpl) }
         H5Pset_chunk(dcpl, 4, &chunk)
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER)
         switch options.codec {
         case .zstd:
             var level = UInt32(max(0, options.compressionLevel))
-            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CX11SHIM_FILTER_ZSTD), UInt32(H5Z_FLAG_MANDATORY), 1, &level), "adding the zstd filter")
+            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CHDF5SHIM_FILTER_ZSTD), UInt32(H5Z_FLAG_MANDATORY), 1, &level), "adding the zstd filter")
         case .lz4:
             var blockSize: UInt32 = 0 // 0: the filter's default; our chunks say their own block size
-            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CX11SHIM_FILTER_LZ4), UInt32(H5Z_FLAG_MANDATORY), 1, &blockSize), "adding the lz4 filter")
+            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CHDF5SHIM_FILTER_LZ4), UInt32(H5Z_FLAG_MANDATORY), 1, &blockSize), "adding the lz4 filter")
         case .none:
             break
         }
         // Chunks are written directly; a chunk cache would only hold copies.
-        let dapl = H5Pcreate(CX11Shim_H5P_DATASET_ACCESS())
+        let dapl = H5Pcreate(CHDF5Shim_H5P_DATASET_ACCESS())
         defer { H5Pclose(dapl) }
         H5Pset_chunk_cache(dapl, 0, 0, 1.0)
-        return try HDF5.check(H5Dcreate2(video, "frames", CX11Shim_H5T_STD_U8LE(), space, CX11Shim_H5P_DEFAULT(), dcpl, dapl),
+        return try HDF5.check(H5Dcreate2(video, "frames", CHDF5Shim_H5T_STD_U8LE(), space, CHDF5Shim_H5P_DEFAULT(), dcpl, dapl),
                               "creating /video/frames")
     }
 
@@ -239,7 +240,7 @@ final class SessionFile {
         var size: [hsize_t] = [index + 1, hsize_t(frameShape.height), hsize_t(frameShape.width), 3]
         try HDF5.check(H5Dset_extent(frames, &size), "extending /video/frames")
         var offset: [hsize_t] = [index, 0, 0, 0]
-        try HDF5.check(H5Dwrite_chunk(frames, CX11Shim_H5P_DEFAULT(), 0, &offset, encoded.size, encoded.bytes),
+        try HDF5.check(H5Dwrite_chunk(frames, CHDF5Shim_H5P_DEFAULT(), 0, &offset, encoded.size, encoded.bytes),
                        "writing frame \(index)")
         framesWritten += 1
         try timestamps.append { $0.setElement(0, frame.timestampNs) }
@@ -345,7 +346,7 @@ final class SessionFile {
         HDF5.prepareThread()
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
-        let file = try HDF5.check(H5Fopen(path, CX11Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
+        let file = try HDF5.check(H5Fopen(path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
         var closed = false
         defer { if !closed { H5Fclose(file) } }
         try HDF5.writeAttribute(file, "end_reason", string: endReason.rawValue)

@@ -1,4 +1,4 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
 import RecorderCore
 
@@ -51,10 +51,10 @@ public enum SessionInspector {
         // As a SWMR reader first, so a file being written reads consistently; then plainly.
         var file: hid_t = -1
         if let fapl = try? HDF5.latestFormatFileAccess() {
-            file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY() | CX11Shim_H5F_ACC_SWMR_READ(), fapl)
+            file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY() | CHDF5Shim_H5F_ACC_SWMR_READ(), fapl)
             H5Pclose(fapl)
         }
-        if file < 0 { file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT()) }
+        if file < 0 { file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY(), CHDF5Shim_H5P_DEFAULT()) }
         guard file >= 0 else {
             throw .storage("cannot open \(path) as an HDF5 session file (after a crash run `recorder recover \(path)` first)")
         }
@@ -66,13 +66,13 @@ public enum SessionInspector {
         func int(_ object: hid_t, _ name: String) -> Int { Int(attr(object, name)) ?? 0 }
         func rows(_ name: String) -> Int64 {
             guard HDF5.exists(file, name) else { return 0 }
-            let d = H5Dopen2(file, name, CX11Shim_H5P_DEFAULT())
+            let d = H5Dopen2(file, name, CHDF5Shim_H5P_DEFAULT())
             guard d >= 0 else { return 0 }
             defer { H5Dclose(d) }
             return Int64(HDF5.dimensions(d).first ?? 0)
         }
 
-        let video = H5Gopen2(file, "/video", CX11Shim_H5P_DEFAULT())
+        let video = H5Gopen2(file, "/video", CHDF5Shim_H5P_DEFAULT())
         defer { if video >= 0 { H5Gclose(video) } }
         let width = int(video, "width"), height = int(video, "height")
         let frameCount = rows("/video/frames")
@@ -83,7 +83,7 @@ public enum SessionInspector {
         let timestamps = readInt64(file, "/video/timestamp_ns")
         var stored: Int64 = 0
         if HDF5.exists(file, "/video/frames") {
-            let frames = H5Dopen2(file, "/video/frames", CX11Shim_H5P_DEFAULT())
+            let frames = H5Dopen2(file, "/video/frames", CHDF5Shim_H5P_DEFAULT())
             if frames >= 0 {
                 stored = Int64(H5Dget_storage_size(frames))
                 H5Dclose(frames)
@@ -95,7 +95,7 @@ public enum SessionInspector {
 
         var meta: [String: String] = [:]
         if HDF5.exists(file, "/meta") {
-            let group = H5Gopen2(file, "/meta", CX11Shim_H5P_DEFAULT())
+            let group = H5Gopen2(file, "/meta", CHDF5Shim_H5P_DEFAULT())
             if group >= 0 {
                 for name in HDF5.attributeNames(group) { meta[name] = attr(group, name) }
                 H5Gclose(group)
@@ -121,14 +121,14 @@ public enum SessionInspector {
     /// Every element of an integer dataset, row after row.
     static func readInt64(_ file: hid_t, _ path: String) -> [Int64] {
         guard HDF5.exists(file, path) else { return [] }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
         let dimensions = HDF5.dimensions(dataset)
         let count = dimensions.isEmpty ? 0 : dimensions.reduce(1) { $0 * Int($1) }
         guard count > 0 else { return [] }
         var values = [Int64](repeating: 0, count: count)
-        guard H5Dread(dataset, CX11Shim_H5T_NATIVE_INT64(), CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &values) >= 0 else {
+        guard H5Dread(dataset, CHDF5Shim_H5T_NATIVE_INT64(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &values) >= 0 else {
             return []
         }
         return values
@@ -136,7 +136,7 @@ public enum SessionInspector {
 
     static func readStrings(_ file: hid_t, _ path: String, member: String, size: Int) -> [String] {
         guard HDF5.exists(file, path) else { return [] }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
         let count = Int(HDF5.dimensions(dataset).first ?? 0)
@@ -147,13 +147,13 @@ public enum SessionInspector {
         H5Tclose(stringType)
         defer { H5Tclose(memoryType) }
         var bytes = [UInt8](repeating: 0, count: count * size)
-        guard H5Dread(dataset, memoryType, CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &bytes) >= 0 else { return [] }
+        guard H5Dread(dataset, memoryType, CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &bytes) >= 0 else { return [] }
         return (0..<count).map { i in String(decoding: bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     static func memberNames(_ file: hid_t, _ path: String) -> [String] {
         guard HDF5.exists(file, path) else { return [] }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
         let type = H5Dget_type(dataset)
