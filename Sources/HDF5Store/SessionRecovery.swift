@@ -60,14 +60,14 @@ public enum SessionRecovery {
         let file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY(), CHDF5Shim_H5P_DEFAULT())
         guard file >= 0 else { return nil }
         defer { H5Fclose(file) }
-        guard HDF5.readAttributeText(file, "clean_shutdown") == "1" else { return nil }
-        let frames = H5Dopen2(file, "/video/frames", CHDF5Shim_H5P_DEFAULT())
+        guard HDF5.readAttributeText(file, SessionSchema.Attribute.Root.cleanShutdown) == "1" else { return nil }
+        let frames = H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT())
         let count = frames >= 0 ? Int64(HDF5.dimensions(frames).first ?? 0) : 0
         if frames >= 0 { H5Dclose(frames) }
         let bytes = fileSize(path)
         return RecoveryReport(path: path, wasClean: true, framesBefore: count, framesAfter: count, eventsRecovered: 0,
                               samplesRecovered: 0, notesRecovered: 0, bytesBefore: bytes, bytesAfter: bytes,
-                              endReason: HDF5.readAttributeText(file, "end_reason") ?? "")
+                              endReason: HDF5.readAttributeText(file, SessionSchema.Attribute.Root.endReason) ?? "")
     }
 
     static func fileSize(_ path: String) -> Int64 {
@@ -90,22 +90,23 @@ public enum SessionRecovery {
 
         var framesBefore: Int64 = 0
         var framesAfter: Int64 = 0
-        if HDF5.exists(file, "/video/frames") {
+        if HDF5.exists(file, SessionSchema.Video.frames) {
             (framesBefore, framesAfter) = try trimFrames(file, path: path, fileBytes: bytesBefore)
         }
-        let events = try trimTrailingEmptyRows(file, "/input/events")
-        let samples = try trimTrailingEmptyRows(file, "/state/samples")
-        let notes = try trimTrailingEmptyRows(file, "/log/notes")
-        _ = try trimTrailingEmptyRows(file, "/state/window")
+        let events = try trimTrailingEmptyRows(file, SessionSchema.Input.events.path)
+        let samples = try trimTrailingEmptyRows(file, SessionSchema.State.samplesPath)
+        let notes = try trimTrailingEmptyRows(file, SessionSchema.Log.notes.path)
+        _ = try trimTrailingEmptyRows(file, SessionSchema.State.window.path)
 
-        try HDF5.writeAttribute(file, "end_reason", string: endReason.rawValue)
-        try HDF5.writeAttribute(file, "end_detail", string: detail)
-        try HDF5.writeAttribute(file, "clean_shutdown", int: 0)
+        typealias Root = SessionSchema.Attribute.Root
+        try HDF5.writeAttribute(file, Root.endReason, string: endReason.rawValue)
+        try HDF5.writeAttribute(file, Root.endDetail, string: detail)
+        try HDF5.writeAttribute(file, Root.cleanShutdown, int: 0)
         let summary = summaryJSON ?? SessionFile.json([
             "frames": framesAfter, "frames_cut": framesBefore - framesAfter, "input_events": events,
             "state_samples": samples, "notes": notes, "bytes_before_recovery": bytesBefore,
         ])
-        try HDF5.writeAttribute(file, "summary_json", string: summary)
+        try HDF5.writeAttribute(file, Root.summaryJSON, string: summary)
         try HDF5.check(H5Fincrement_filesize(file, 0), "keeping the file's full length")
         fileOpen = false
         try HDF5.check(H5Fclose(file), "closing \(path) after recovery")
@@ -114,19 +115,17 @@ public enum SessionRecovery {
                               bytesBefore: bytesBefore, bytesAfter: fileSize(path), endReason: endReason.rawValue)
     }
 
-    static let perFrameDatasets = ["timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift"]
-
     /// Keeps the longest prefix of frames whose chunks exist and whose last chunk decodes, and cuts every
     /// per-frame dataset to the same length.
     private static func trimFrames(_ file: hid_t, path: String, fileBytes: Int64) throws(RecorderErrorBox) -> (Int64, Int64) {
-        let frames = try HDF5.check(H5Dopen2(file, "/video/frames", CHDF5Shim_H5P_DEFAULT()), "opening /video/frames")
+        let frames = try HDF5.check(H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT()), "opening \(SessionSchema.Video.frames)")
         defer { H5Dclose(frames) }
         let dims = HDF5.dimensions(frames)
         guard dims.count == 4 else { return (0, 0) }
         let before = Int64(dims[0])
         let frameBytes = Int(dims[1] * dims[2] * dims[3])
-        let video = H5Gopen2(file, "/video", CHDF5Shim_H5P_DEFAULT())
-        let codecName = video >= 0 ? HDF5.readAttributeText(video, "codec") ?? "zstd" : "zstd"
+        let video = H5Gopen2(file, SessionSchema.Group.video, CHDF5Shim_H5P_DEFAULT())
+        let codecName = video >= 0 ? HDF5.readAttributeText(video, SessionSchema.Attribute.Video.codec) ?? "zstd" : "zstd"
         if video >= 0 { H5Gclose(video) }
         let codec = SessionOptions.Codec(rawValue: codecName) ?? .zstd
 
@@ -154,24 +153,25 @@ public enum SessionRecovery {
         while keep < before, chunk(keep) != nil { keep += 1 }
         // ...and the last kept ones must decode (a torn write is at the tail).
         while keep > 0, !decodes(keep - 1) { keep -= 1 }
-        for name in perFrameDatasets {
-            let dataset = H5Dopen2(file, "/video/\(name)", CHDF5Shim_H5P_DEFAULT())
+        let perFrame = SessionSchema.Video.perFrameTables.map(\.path)
+        for path in perFrame {
+            let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
             guard dataset >= 0 else { continue }
             keep = min(keep, Int64(HDF5.dimensions(dataset).first ?? 0))
-            if name == "timestamp_ns" {
+            if path == SessionSchema.Video.timestamps.path {
                 // Rows whose data never reached the disk read as 0.
                 keep = min(keep, lastNonZeroRow(dataset, column: nil) + 1)
             }
             H5Dclose(dataset)
         }
-        for name in ["frames"] + perFrameDatasets {
-            let dataset = H5Dopen2(file, "/video/\(name)", CHDF5Shim_H5P_DEFAULT())
+        for path in [SessionSchema.Video.frames] + perFrame {
+            let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
             guard dataset >= 0 else { continue }
             defer { H5Dclose(dataset) }
             var size = HDF5.dimensions(dataset)
             guard !size.isEmpty, Int64(size[0]) != keep else { continue }
             size[0] = hsize_t(keep)
-            try HDF5.check(H5Dset_extent(dataset, &size), "cutting /video/\(name) to \(keep) rows")
+            try HDF5.check(H5Dset_extent(dataset, &size), "cutting \(path) to \(keep) rows")
         }
         return (before, keep)
     }
@@ -205,7 +205,7 @@ public enum SessionRecovery {
         defer { H5Dclose(dataset) }
         var size = HDF5.dimensions(dataset)
         guard let rows = size.first, rows > 0 else { return 0 }
-        let keep = lastNonZeroRow(dataset, column: "t_ns") + 1
+        let keep = lastNonZeroRow(dataset, column: SessionSchema.timeColumn) + 1
         if keep < Int64(rows) {
             size[0] = hsize_t(keep)
             try HDF5.check(H5Dset_extent(dataset, &size), "cutting \(path) to \(keep) rows")
