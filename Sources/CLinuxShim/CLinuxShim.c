@@ -38,8 +38,6 @@ void CLinuxShim_get_thread_name(char *buffer, int size) {
     if (pthread_getname_np(pthread_self(), buffer, (size_t)size) != 0 && size > 0) buffer[0] = 0;
 }
 
-int32_t CLinuxShim_gettid(void) { return (int32_t)syscall(SYS_gettid); }
-
 void CLinuxShim_sleep_until_monotonic_ns(int64_t deadline_ns) {
     struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}

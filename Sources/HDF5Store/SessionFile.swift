@@ -39,8 +39,6 @@ final class SessionFile {
             + (referenceShifts.map { [$0] } ?? [])
     }
     private(set) var framesWritten: Int64 = 0
-    /// True once `H5Fstart_swmr_write` succeeded: no object or attribute may be created after it.
-    private(set) var swmrStarted = false
     private var isOpen = true
 
     /// Creates the file exclusively (mode 0600, never replacing anything), lays out every object and
@@ -144,7 +142,6 @@ final class SessionFile {
         groups = madeGroups
         frames = framesDataset
         frameShape = (configuration.geometry.height, configuration.geometry.width)
-        swmrStarted = true
     }
 
     deinit { closeQuietly() }

@@ -23,8 +23,6 @@ bool CLinuxShim_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns
 void CLinuxShim_set_thread_name(const char *name);
 /// Copies the calling thread's name into buffer (NUL-terminated).
 void CLinuxShim_get_thread_name(char *buffer, int size);
-/// Kernel thread id of the caller.
-int32_t CLinuxShim_gettid(void);
 
 /// clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) until deadline_ns, retried across EINTR.
 void CLinuxShim_sleep_until_monotonic_ns(int64_t deadline_ns);
