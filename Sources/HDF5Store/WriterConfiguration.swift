@@ -1,3 +1,5 @@
+import FrameCodec
+import Foundation
 import RecorderCore
 
 /// Everything the writer needs to lay out one session file.
@@ -25,6 +27,17 @@ public struct WriterConfiguration: Sendable {
     public var reservedFreeBytes: Int64
     /// Threads that compress frames beside the writer (see `CompressionPool`).
     public var compressionThreads: Int
+    /// Test-only: each compression at the session's own level takes this much longer, which forces the
+    /// pipeline behind so tests can watch compression degrade (0 in real use).
+    public var testCompressionDelayNs: Int64
+
+    /// The test-only delay from `RECORDER_TEST_COMPRESSION_DELAY_MS` (0 to 1000; anything else is 0),
+    /// so a real `recorder record` can be forced behind.
+    public static var testCompressionDelayFromEnvironment: Int64 {
+        guard let text = ProcessInfo.processInfo.environment["RECORDER_TEST_COMPRESSION_DELAY_MS"],
+              let milliseconds = Int64(text), (0...1000).contains(milliseconds) else { return 0 }
+        return milliseconds * 1_000_000
+    }
 
     public static let defaultReferencePolicy = ReferencePolicy.lastKeyframe
     public static let defaultReservedFreeBytes: Int64 = 1 << 20
@@ -37,7 +50,8 @@ public struct WriterConfiguration: Sendable {
         sessionStartNs: Int64, monoToUTCNs: Int64,
         referencePolicy: ReferencePolicy = WriterConfiguration.defaultReferencePolicy,
         reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes,
-        compressionThreads: Int = WriterConfiguration.defaultCompressionThreads
+        compressionThreads: Int = WriterConfiguration.defaultCompressionThreads,
+        testCompressionDelayNs: Int64 = WriterConfiguration.testCompressionDelayFromEnvironment
     ) {
         self.path = path
         self.options = options
@@ -51,6 +65,7 @@ public struct WriterConfiguration: Sendable {
         self.referencePolicy = referencePolicy
         self.reservedFreeBytes = reservedFreeBytes
         self.compressionThreads = compressionThreads
+        self.testCompressionDelayNs = testCompressionDelayNs
     }
 }
 

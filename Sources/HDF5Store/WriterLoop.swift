@@ -1,5 +1,6 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
+import FrameCodec
 import Logging
 import RecorderCore
 #if canImport(Glibc)
@@ -27,6 +28,9 @@ final class WriterLoop {
     private var framesAtLastFlush: Int64 = 0
     private var lastFlushNs: Int64
     private var keyframes: Int64 = 0
+    /// Frames whose chunk took a degraded effort because the compressors were behind.
+    private var framesFast: Int64 = 0
+    private var framesUnfiltered: Int64 = 0
     private var storedBytes: Int64 = 0
     private var eventsWritten: Int64 = 0
     private var samplesWritten: Int64 = 0
@@ -66,7 +70,8 @@ final class WriterLoop {
             pool = try CompressionPool(
                 threadCount: configuration.compressionThreads, frameBytes: configuration.geometry.width * configuration.geometry.height * 3,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,
-                finishedBell: writer.frames.filled.doorbell, logger: writer.logger)
+                finishedBell: writer.frames.filled.doorbell, logger: writer.logger,
+                bestDelayNs: configuration.testCompressionDelayNs)
         } catch {
             file.closeQuietly()
             unlink(configuration.path)
@@ -159,9 +164,9 @@ final class WriterLoop {
                 guard pool.isFinished(pending.sequence) else { break }
                 let job = pool.job(for: pending.sequence)
                 if job.chunkSize > 0 {
-                    append(pending, FrameEncoder.Encoded(bytes: UnsafeRawPointer(job.output), size: job.chunkSize,
+                    append(pending, FrameEncoder.Encoded(bytes: job.chunk, size: job.chunkSize,
                                                          reference: pending.plan.reference, isIdentical: false,
-                                                         shift: pending.plan.shift))
+                                                         shift: pending.plan.shift), effort: job.effort)
                 } else {
                     fail(RecorderErrorBox(message: "\(encoder.codec.rawValue) failed to encode frame \(file.framesWritten)", errno: 0))
                 }
@@ -176,7 +181,7 @@ final class WriterLoop {
         return worked
     }
 
-    private func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded) {
+    private func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded, effort: CompressionEffort = .best) {
         guard !writesStopped else { return }
         let frame = pending.frame
         if let free = freeBytes(), free < Int64(encoded.size) + writer.configuration.reservedFreeBytes {
@@ -186,7 +191,7 @@ final class WriterLoop {
             return
         }
         do {
-            try file.appendFrame(frame, encoded)
+            try file.appendFrame(frame, encoded, effort: effort)
         } catch {
             fail(error)
             return
@@ -196,6 +201,11 @@ final class WriterLoop {
         statistics.rawFrameBytes.bump(Int64(encoder.rawFrameBytes))
         statistics.storedFrameBytes.bump(Int64(encoded.size))
         storedBytes += Int64(encoded.size)
+        switch effort {
+        case .best: break
+        case .fast: framesFast += 1
+        case .unfiltered: framesUnfiltered += 1
+        }
         if encoded.reference < 0 {
             keyframes += 1
             statistics.keyframesWritten.bump()
@@ -349,6 +359,7 @@ final class WriterLoop {
             "input_events": eventsWritten, "input_dropped": s.inputDropped, "input_syn_dropped": s.inputSynDropped,
             "input_devices": file.devices.totalRows, "state_samples": samplesWritten, "state_dropped": s.stateDropped,
             "x_errors": s.xErrors, "frames_skipped": mismatchedFrames,
+            "frames_fast": framesFast, "frames_unfiltered": framesUnfiltered,
             "duration_ns": firstTimestamp.map { lastTimestamp - $0 } ?? 0,
             "writer_frame_ns_p50": p50, "writer_frame_ns_p99": p99,
         ]

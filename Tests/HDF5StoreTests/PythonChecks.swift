@@ -35,12 +35,16 @@ with h5py.File(path, "r") as f:
         and bool(np.array_equal(f["video/tick"][:], i))
         and bool(np.array_equal(f["video/cursor"][:], np.stack([i, -i], axis=1)))
         and bool(np.array_equal(f["video/origin"][:], np.tile([5, 7], (n, 1))))
-        and bool(np.array_equal(f["video/flags"][:], i % 3)))
+        and bool(np.array_equal(f["video/flags"][:] & 7, i % 3)))
+    summary = json.loads(f.attrs["summary_json"] or "{}")
     print(json.dumps(dict(frames=n, expected=len(expected), bad=bad[:10], bad_refs=bad_refs[:10],
         keyframes=int((refs == -1).sum()), residuals=int((refs >= 0).sum()), chunks=list(frames.chunks),
         dtype=str(frames.dtype), shape=list(frames.shape), filters=filters, per_frame_ok=per_frame_ok,
         references=[int(r) for r in refs],
         chunk_sizes=[int(frames.id.get_chunk_info_by_coord((k, 0, 0, 0)).size) for k in range(n)],
+        filter_masks=[int(frames.id.get_chunk_info_by_coord((k, 0, 0, 0)).filter_mask) for k in range(n)],
+        flags=[int(v) for v in f["video/flags"][:]], frames_fast=summary.get("frames_fast"),
+        frames_unfiltered=summary.get("frames_unfiltered"), fast_level=int(f["video"].attrs["fast_compression_level"]),
         end_reason=f.attrs["end_reason"], clean_shutdown=int(f.attrs["clean_shutdown"]),
         format_version=int(f.attrs["format_version"]), has_shifts="video/reference_shift" in f,
         codec=f["video"].attrs["codec"], keyframe_interval=int(f["video"].attrs["keyframe_interval"]))))

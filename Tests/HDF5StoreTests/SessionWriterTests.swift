@@ -1,4 +1,5 @@
 import Foundation
+import FrameCodec
 import HDF5Store
 import RecorderCore
 import Testing
@@ -116,6 +117,67 @@ struct SessionWriterTests {
             let first = try Data(contentsOf: URL(fileURLWithPath: expectedPath)).prefix(6).map(String.init)
             #expect(dump.stdout.replacingOccurrences(of: " ", with: "").contains(first[0..<3].joined(separator: ",")))
         }
+    }
+
+    @Test("compressors forced behind degrade compression, never frames; every frame decodes exactly", arguments: [SessionOptions.Codec.zstd, .lz4])
+    func fallingBehindDegradesCompression(codec: SessionOptions.Codec) throws {
+        let directory = try TestPaths.temporaryDirectory("behind")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("b.h5").path
+        let width = 101, height = 37
+        // Every compression at the session's level takes 30 ms longer: two compressors manage ~66 frames
+        // a second at best, and the harness pushes as fast as the writer takes them.
+        let harness = WriterHarness(configuration: WriterHarness.configuration(
+            path: path, width: width, height: height, codec: codec, interval: 8, compressionDelayNs: 30_000_000))
+        #expect(try harness.start() == .ready)
+        var source = ScreenLikeFrames(width: width, height: height, seed: 7)
+        let burst = 90, calm = 60
+        for i in 0..<(burst + calm) {
+            // After the burst, one frame every 50 ms: the compressors catch up and go back to the best level.
+            if i >= burst { usleep(50_000) }
+            let rgb = source.next(index: i)
+            harness.push { slot in
+                ScreenLikeFrames.paint(rgb, into: slot, width: width, height: height, stride: harness.stride)
+                return rgb
+            }
+        }
+        let result = try #require(harness.finish())
+        #expect(result.framesWritten == Int64(burst + calm), "no frame is lost")
+        let expectedPath = directory.appendingPathComponent("expected.rgb").path
+        try harness.saveExpected(to: expectedPath)
+        let run = try runPython(PythonChecks.frames, arguments: [path, expectedPath, "\(width)", "\(height)", "\(harness.startNs)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = parseJSON(run.stdout)
+        #expect(out["frames"] as? Int == burst + calm)
+        #expect((out["bad"] as? [Int]) == [], "frames that differ: \(out["bad"] ?? "?")")
+        #expect(out["per_frame_ok"] as? Bool == true)
+        let masks = out["filter_masks"] as? [Int] ?? []
+        let flags = out["flags"] as? [Int] ?? []
+        let sizes = out["chunk_sizes"] as? [Int] ?? []
+        let references = out["references"] as? [Int] ?? []
+        #expect(masks.count == burst + calm && flags.count == masks.count)
+        let fastBit = Int(CapturedFrame.Flags.compressedFast), unfilteredBit = Int(CapturedFrame.Flags.storedUnfiltered)
+        for (i, mask) in masks.enumerated() where i < flags.count && i < sizes.count {
+            // The flag says what the chunk's filter mask says; an unfiltered chunk is the frame's raw bytes.
+            #expect((mask == 1) == (flags[i] & unfilteredBit != 0), "frame \(i): mask \(mask), flags \(flags[i])")
+            #expect(mask == 0 || mask == 1)
+            if mask == 1 { #expect(sizes[i] == width * height * 3) }
+            #expect(flags[i] & fastBit == 0 || flags[i] & unfilteredBit == 0)
+        }
+        let fast = flags.filter { $0 & fastBit != 0 }.count
+        let unfiltered = masks.filter { $0 == 1 }.count
+        #expect(out["frames_fast"] as? Int == fast)
+        #expect(out["frames_unfiltered"] as? Int == unfiltered)
+        #expect(fast + unfiltered > 0, "30 ms per frame on two threads cannot keep up with the burst")
+        #expect(out["fast_level"] as? Int == (codec == .zstd ? -4 : 8))
+        // Caught up: the last frames (identical ones need no compression) are back at the best level.
+        let tail = (burst + calm - 8)..<(burst + calm)
+        #expect(tail.allSatisfy { flags[$0] & (fastBit | unfilteredBit) == 0 }, "flags at the end: \(tail.map { flags[$0] })")
+        #expect(references.count == burst + calm)
+
+        let inspected = try SessionInspector.inspect(path: path)
+        #expect(inspected.fastFrames == Int64(fast))
+        #expect(inspected.unfilteredFrames == Int64(unfiltered))
     }
 
     @Test("events, devices, samples, windows, notes and attributes are stored row-exact")

@@ -1,4 +1,5 @@
 import Foundation
+import FrameCodec
 import HDF5Store
 import Logging
 import RecorderCore
@@ -57,7 +58,7 @@ final class WriterHarness {
         path: String, width: Int, height: Int, codec: SessionOptions.Codec = .zstd, interval: Int = 10,
         policy: ReferencePolicy = .lastKeyframe, motionReference: Bool? = nil, stateFields: [StateField] = [], meta: [SessionOptions.MetaEntry] = [],
         reserve: Int64 = WriterConfiguration.defaultReservedFreeBytes,
-        compressionThreads: Int = WriterConfiguration.defaultCompressionThreads
+        compressionThreads: Int = WriterConfiguration.defaultCompressionThreads, compressionDelayNs: Int64 = 0
     ) -> WriterConfiguration {
         let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval, meta: meta,
                                      motionReference: motionReference)
@@ -68,7 +69,7 @@ final class WriterHarness {
             inputAttributes: ["sources": "[\"replay:test\"]"],
             rootAttributes: ["recorder_version": "test-1.0", "options_json": "{\"fps\":60}"],
             sessionStartNs: 1_000_000_000, monoToUTCNs: 1_700_000_000_000_000_000, referencePolicy: policy,
-            reservedFreeBytes: reserve, compressionThreads: compressionThreads)
+            reservedFreeBytes: reserve, compressionThreads: compressionThreads, testCompressionDelayNs: compressionDelayNs)
     }
 
     /// Starts the writer thread and waits for its start-up report.

@@ -164,3 +164,36 @@ def test_reader_follows_a_live_recording(display, tmp_path):
         assert proc.wait(timeout=30) == 0, proc.stderr.read()
     with rr.open(path) as finished:
         assert finished.clean_shutdown and len(finished) >= second
+
+
+def test_a_recording_forced_behind_keeps_every_frame_readable(display, tmp_path):
+    """`recorder record` with every best-level compression slowed by 40 ms (a test-only knob): the two
+    compressors fall behind the moving scene, frames take the fast level or go unfiltered, and every
+    chunk still reads in plain h5py + hdf5plugin; the file's counts match the chunks' filter masks."""
+    path = tmp_path / "behind.h5"
+    env = dict(os.environ, RECORDER_TEST_COMPRESSION_DELAY_MS="40")
+    result = subprocess.run([RECORDER, "record", "--display", display, "--output", str(path), "--quiet", "--duration", "2",
+                             "--input", "none", "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    expected, _ = independent_decode(path)
+    with h5py.File(path, "r") as f:
+        frames = f["video/frames"]
+        n = frames.shape[0]
+        masks = np.array([frames.id.get_chunk_info_by_coord((i, 0, 0, 0)).filter_mask for i in range(n)])
+        sizes = np.array([frames.id.get_chunk_info_by_coord((i, 0, 0, 0)).size for i in range(n)])
+        flags = f["video/flags"][:]
+        summary = json.loads(f.attrs["summary_json"])
+        h, w = frames.shape[1:3]
+    assert set(masks.tolist()) <= {0, 1}
+    assert np.array_equal(masks == 1, (flags & 16) != 0), "flag bit 4 marks exactly the unfiltered chunks"
+    assert np.all(sizes[masks == 1] == h * w * 3)
+    assert summary["frames_unfiltered"] == int((masks == 1).sum())
+    assert summary["frames_fast"] == int(((flags & 8) != 0).sum())
+    assert summary["frames_fast"] + summary["frames_unfiltered"] > 0, "40 ms per best compression cannot keep up"
+    assert summary["frames"] == n
+    with rr.open(path) as session:
+        for i, image in enumerate(expected):
+            assert np.array_equal(session.frame(i), image), f"frame {i}"
+    inspected = subprocess.run([RECORDER, "inspect", str(path), "--json"], capture_output=True, text=True)
+    fields = json.loads(inspected.stdout)
+    assert (fields["fastFrames"], fields["unfilteredFrames"]) == (summary["frames_fast"], summary["frames_unfiltered"])

@@ -2,7 +2,7 @@ import RecorderCore
 import Synchronization
 
 /// How much work a compressor spends on one frame; the pipeline degrades compression, never frames.
-public enum CompressionEffort: Int, Sendable, CaseIterable {
+package enum CompressionEffort: Int, Sendable, CaseIterable {
     /// The session's codec at its level.
     case best = 0
     /// The session's codec at its fast level (`CompressionGovernor.fastLevel`): a valid chunk of the same filter.
@@ -19,10 +19,10 @@ public enum CompressionEffort: Int, Sendable, CaseIterable {
 /// time: from `unfiltered` as soon as the backlog is down to a quarter of the jobs, from `fast` after
 /// `calmFramesToRecover` frames in a row with at most one frame waiting. A frame compressed at `best`
 /// while the jobs run out would cost a capture slot, and once all slots are taken, a tick.
-final class CompressionGovernor: Sendable {
+package final class CompressionGovernor: Sendable {
     /// The level of `CompressionEffort.fast`: zstd -4 (about twice level 1's speed), LZ4 acceleration 8;
     /// never slower than the session's own level.
-    static func fastLevel(codec: SessionOptions.Codec, level: Int) -> Int {
+    package static func fastLevel(codec: SessionOptions.Codec, level: Int) -> Int {
         switch codec {
         case .zstd: min(level, -4)
         case .lz4: max(level, 8)
@@ -38,15 +38,15 @@ final class CompressionGovernor: Sendable {
         var calm = 0
     }
 
-    let jobCount: Int
+    package let jobCount: Int
     private let state = Mutex(State())
 
-    init(jobCount: Int) {
+    package init(jobCount: Int) {
         self.jobCount = jobCount
     }
 
     /// The effort for the frame about to be compressed, given `backlog` frames waiting behind it.
-    func effort(backlog: Int) -> CompressionEffort {
+    package func effort(backlog: Int) -> CompressionEffort {
         let fastAt = max(1, jobCount / 2)
         let unfilteredAt = max(fastAt + 1, jobCount - 2)
         let recoverBelow = jobCount / 4
