@@ -35,6 +35,8 @@ int main(int argc, char **argv) {
         {"stock level -1", -1, 0, 0, 0, 0, 0},
         {"stock level -3", -3, 0, 0, 0, 0, 0},
         {"stock level -4 (the recorder's fast effort)", -4, 0, 0, 0, 0, 0},
+        {"stock level -8", -8, 0, 0, 0, 0, 0},
+        {"stock level -32", -32, 0, 0, 0, 0, 0},
     };
     printf("%d frames of %zu bytes\n| profile | ms per frame | KB per frame | ratio |\n|---|---|---|---|\n", count, size);
     for (size_t k = 0; k < sizeof profiles / sizeof profiles[0]; k++) {

@@ -16,7 +16,7 @@ package enum CompressionEffort: Int, Sendable, CaseIterable {
 ///
 /// The backlog is the number of frames submitted after the one about to be compressed and not yet
 /// taken (0 ..< jobCount). Falling behind escalates at once; catching up steps back one level at a
-/// time: from `unfiltered` as soon as the backlog is down to a quarter of the jobs, from `fast` after
+/// time: from `unfiltered` as soon as the backlog is down to an eighth of the jobs, from `fast` after
 /// `calmFramesToRecover` frames in a row with at most one frame waiting. A frame compressed at `best`
 /// while the jobs run out would cost a capture slot, and once all slots are taken, a tick.
 package final class CompressionGovernor: Sendable {
@@ -47,9 +47,11 @@ package final class CompressionGovernor: Sendable {
 
     /// The effort for the frame about to be compressed, given `backlog` frames waiting behind it.
     package func effort(backlog: Int) -> CompressionEffort {
-        let fastAt = max(1, jobCount / 2)
-        let unfilteredAt = max(fastAt + 1, jobCount - 2)
-        let recoverBelow = jobCount / 4
+        // Of 8 jobs: 2 waiting (a frame's time behind at 60 FPS on two threads) go fast, 5 unfiltered,
+        // back to fast at 1. Early: a frame already being compressed at `best` cannot be sped up.
+        let fastAt = max(1, jobCount / 4)
+        let unfilteredAt = max(fastAt + 1, jobCount / 2 + 1)
+        let recoverBelow = jobCount / 8
         return state.withLock { s in
             if backlog >= unfilteredAt {
                 s.effort = .unfiltered
