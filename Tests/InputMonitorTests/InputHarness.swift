@@ -57,7 +57,7 @@ final class InputHarness: @unchecked Sendable {
     }
 
     /// Waits until a note of `kind` appears.
-    func waitForNote(_ kind: String, timeoutSeconds: Double = 5) -> SessionNote? {
+    func waitForNote(_ kind: String, timeoutSeconds: Double = 30) -> SessionNote? {
         let deadline = MonotonicClock.now() + Int64(timeoutSeconds * 1e9)
         while MonotonicClock.now() < deadline {
             if let note = allNotes().first(where: { $0.kind == kind }) { return note }
@@ -70,7 +70,7 @@ final class InputHarness: @unchecked Sendable {
     @discardableResult
     func stop() -> Bool {
         control.requestStop(.stopped)
-        return thread.join(timeoutNanoseconds: 3_000_000_000)
+        return thread.join(timeoutNanoseconds: 10_000_000_000)
     }
 }
 

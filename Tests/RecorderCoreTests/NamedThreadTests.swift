@@ -34,7 +34,7 @@ import Synchronization
             })
         }
         #expect(barrier.wait(timeoutNanoseconds: 5_000_000_000) == .ready)
-        for thread in threads { #expect(thread.join(timeoutNanoseconds: 1_000_000_000)) }
+        for thread in threads { #expect(thread.join(timeoutNanoseconds: 10_000_000_000)) }
     }
 
     @Test func barrierReportsFailureAndTimeout() throws {
