@@ -37,15 +37,13 @@ final class CaptureHarness {
     /// Frames handed back by `stop()` without being inspected.
     private(set) var drainedAtStop = 0
 
-    /// Pops frames for `seconds` (or until `enough` says so), calling `inspect` on each, then hands the
-    /// slot back (unless `release` is false).
-    ///
-    /// Tests that need N frames pass a generous `seconds` and `enough`: a loaded machine delivers late.
+    /// Pops frames for `seconds`, calling `inspect` on each, then hands the slot back (unless `release` is false).
     func consume(seconds: Double, release: Bool = true, _ inspect: (CapturedFrame) -> Void = { _ in }) {
         consume(seconds: seconds, release: release, until: { false }, inspect)
     }
 
-    /// `consume(seconds:release:_:)` that ends early once `enough()` holds.
+    /// `consume(seconds:release:_:)` that ends early once `enough()` holds. Tests that need N frames
+    /// pass a generous `seconds`: a loaded machine delivers late, never less.
     func consume(seconds: Double, release: Bool = true, until enough: () -> Bool,
                  _ inspect: (CapturedFrame) -> Void = { _ in }) {
         let deadline = MonotonicClock.now() + Int64(seconds * 1e9)
