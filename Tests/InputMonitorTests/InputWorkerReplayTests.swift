@@ -29,6 +29,9 @@ import Testing
         let t0 = harness.begin()
         let total = recordings.reduce(0) { $0 + $1.events.count }
         let stored = harness.collect(count: total, timeoutSeconds: 90)
+        // Each replay ends like an unplugged device. The last event and that end are two reads of the
+        // loop: wait for the end before stopping, or a stop between them cuts it off.
+        #expect(harness.waitForNotes("device-removed", count: 4).count == 4)
         #expect(harness.stop())
         #expect(stored.count == total)
         #expect(harness.events.isEmpty, "nothing beyond the recordings")
@@ -46,8 +49,7 @@ import Testing
             let worst = zip(mine, recording.events).map { abs(($0.tNs - t0) - ($1.timeNs - first)) }.max() ?? 0
             #expect(worst <= 2_000_000, "\(recording.name): timestamps off the recording's spacing by \(worst) ns")
         }
-        // Each replay ends like an unplugged device.
-        #expect(harness.allNotes().filter { $0.kind == "device-removed" }.count == 4)
+        #expect(harness.allNotes().filter { $0.kind == "device-removed" }.count == 4, "one end per replay, no more")
     }
 
     /// A hand-written recording: SYN_DROPPED, autorepeat, comments, negative values.
