@@ -16,7 +16,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
+    @Option(help: "Give up with exit code 75 after this many seconds (0: no limit).")
+    var timeout: Double = 60
+
     func run() throws {
+        CommandDeadline.arm(seconds: timeout, command: "inspect", file: file)
         do {
             let summary = try SessionInspector.inspect(path: file)
             let encoder = JSONEncoder()
