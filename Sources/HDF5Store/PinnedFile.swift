@@ -1,4 +1,4 @@
-import CX11Shim
+import CHDF5Shim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -104,7 +104,7 @@ final class PinnedFile {
     /// Throws unless the HDF5 file `handle` was opened on this very inode.
     func checkSameFile(_ handle: hid_t) throws(RecorderErrorBox) {
         var raw: UnsafeMutableRawPointer? = nil
-        guard H5Fget_vfd_handle(handle, CX11Shim_H5P_DEFAULT(), &raw) >= 0, let raw else {
+        guard H5Fget_vfd_handle(handle, CHDF5Shim_H5P_DEFAULT(), &raw) >= 0, let raw else {
             throw RecorderErrorBox(message: "cannot check which file HDF5 opened for \(path)", errno: 0)
         }
         var info = stat()
