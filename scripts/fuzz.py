@@ -7,7 +7,9 @@ truncation, bit flips, overwritten byte runs, or a crafted edit made with h5py (
 arrays or with the wrong type, oversized strings, datasets with huge extents or wrong shapes), or a
 file that is not ours at all (empty, random bytes, a foreign HDF5 file). Every tool run has a time
 limit. An outcome passes when it is
-  - a clean error: exit status 1..125 with a `recorder <command>:` message on stderr, or
+  - a clean error: exit status 1..125 with a `recorder <command>:` message on stderr (this includes
+    exit 75, the tool's own deadline, and exit 70, a crash inside libhdf5 that the tool contained
+    and reported; both are counted separately in the figures), or
   - a correct result: exit 0 with a JSON summary/report (and a recovered file inspects cleanly), and
   - for recover of a file that is not a recorder session (or that it refuses): the file is unchanged.
 A signal, a hang past the limit, garbage output or a changed foreign file is a failure; the input
@@ -220,6 +222,17 @@ def judge(command, code, out, err, json_out):
     return None
 
 
+def outcome_name(code, err):
+    """How a run ended, for the figures: a contained library crash (exit 70) is counted on its own."""
+    if code == 0:
+        return "ok"
+    if code == 75:
+        return "deadline"
+    if code == 70 and b"crashed the HDF5 library" in err:
+        return "contained HDF5 crash"
+    return "error"
+
+
 def check_one(recorder, description, data, ours, directory):
     """(failures, outcome counts) for one input."""
     path = os.path.join(directory, "input.h5")
@@ -235,7 +248,7 @@ def check_one(recorder, description, data, ours, directory):
         problem = judge(" ".join(args), code, out, err, json_out)
         if problem:
             failures.append(problem)
-        note(f"{' '.join(args)}: {'ok' if code == 0 else 'timeout' if code == 75 else 'error'}")
+        note(f"{' '.join(args)}: {outcome_name(code, err)}")
     with open(path, "wb") as f:
         f.write(data)
     before = hashlib.sha256(data).hexdigest()
@@ -249,7 +262,7 @@ def check_one(recorder, description, data, ours, directory):
         failures.append(f"recover changed a file it must leave alone (exit {code}: {err[:200]!r})")
     if not ours and code == 0:
         failures.append("recover accepted a file that is not a recorder session")
-    note(f"recover: {'ok' if code == 0 else 'timeout' if code == 75 else 'refused' if b'left as it is' in err else 'error'}")
+    note(f"recover: {'refused' if b'left as it is' in err else outcome_name(code, err)}")
     if code == 0 and not problem:
         code2, out2, err2, _ = run_tool(recorder, ["inspect", "--json"], path)
         problem = judge("inspect --json (after recover)", code2, out2, err2, True)

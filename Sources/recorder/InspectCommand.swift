@@ -21,6 +21,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         CommandDeadline.arm(seconds: timeout, command: "inspect", file: file)
+        LibraryCrashGuard.install(command: "inspect", file: file, changesFile: false)
         do {
             let summary = try SessionInspector.inspect(path: file)
             let encoder = JSONEncoder()

@@ -21,6 +21,7 @@ struct RecoverCommand: ParsableCommand {
 
     func run() throws {
         CommandDeadline.arm(seconds: timeout, command: "recover", file: file)
+        LibraryCrashGuard.install(command: "recover", file: file, changesFile: true)
         do {
             let report = try SessionRecovery.recover(path: file)
             let encoder = JSONEncoder()

@@ -90,6 +90,20 @@ def test_crafted_attributes_and_extents_give_a_clean_answer(tmp_path, edit):
         assert digest(path) == before
 
 
+def test_a_crash_inside_libhdf5_is_reported_as_a_damaged_file(tmp_path):
+    """A bit-flipped session (found by make fuzz) whose variable-length string makes libhdf5's global
+    heap read overflow its buffer: the tools report it and exit 70, never die by a signal."""
+    path = tmp_path / "heap.h5"
+    with gzip.open(os.path.join(REPO, "Tests", "fuzz", "regressions", "vlen-global-heap-overflow.h5.gz"), "rb") as f:
+        path.write_bytes(f.read())
+    for args in (("inspect",), ("inspect", "--json"), ("recover",)):
+        result = run(*args, path)
+        assert result.returncode >= 0, f"{args}: killed by signal {-result.returncode}"
+        assert_clean_error(result, args[0])
+        if result.returncode == 70:
+            assert "crashed the HDF5 library" in result.stderr
+
+
 def test_recover_refuses_what_is_not_a_recorder_session_and_leaves_it_unchanged(tmp_path):
     empty = tmp_path / "empty.h5"
     empty.write_bytes(b"")
