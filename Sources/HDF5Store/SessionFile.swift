@@ -30,11 +30,14 @@ final class SessionFile {
     let devices: AppendableTable
     let capabilities: AppendableTable
     let keysHeld: AppendableTable
+    let absInfo: AppendableTable
+    let stateAtOpen: AppendableTable
     let samples: AppendableTable
     let windows: AppendableTable
     let notes: AppendableTable
     private var tables: [AppendableTable] {
-        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, samples, windows, notes]
+        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, absInfo, stateAtOpen,
+         samples, windows, notes]
             + (referenceShifts.map { [$0] } ?? [])
     }
     private(set) var framesWritten: Int64 = 0
@@ -112,6 +115,8 @@ final class SessionFile {
             devices = try table("/input/devices", SessionFile.deviceLayout, chunk: 16, buffer: 16)
             capabilities = try table("/input/capabilities", SessionFile.capabilityLayout, chunk: 1024, buffer: 1024)
             keysHeld = try table("/input/keys_held_at_start", SessionFile.keyHeldLayout, chunk: 64, buffer: 64)
+            absInfo = try table("/input/abs_info", SessionFile.absInfoLayout, chunk: 64, buffer: 64)
+            stateAtOpen = try table("/input/state_at_open", SessionFile.stateAtOpenLayout, chunk: 64, buffer: 64)
 
             let state = try group("state")
             var stateAttributes = configuration.stateAttributes
@@ -154,10 +159,15 @@ final class SessionFile {
     static let deviceLayout = RowLayout(compound: [
         ("id", .uint16), ("name", .string(128)), ("path", .string(256)), ("bus", .uint16), ("vendor", .uint16),
         ("product", .uint16), ("version", .uint16), ("phys", .string(128)), ("uniq", .string(128)), ("kind", .string(16)),
-        ("first_seen_ns", .int64),
+        ("first_seen_ns", .int64), ("clock_source", .string(16)),
     ])
     static let capabilityLayout = RowLayout(compound: [("device", .uint16), ("type", .uint16), ("code", .uint16)])
     static let keyHeldLayout = RowLayout(compound: [("device", .uint16), ("code", .uint16)])
+    static let absInfoLayout = RowLayout(compound: [
+        ("device", .uint16), ("code", .uint16), ("min", .int32), ("max", .int32), ("fuzz", .int32), ("flat", .int32),
+        ("resolution", .int32), ("value", .int32),
+    ])
+    static let stateAtOpenLayout = RowLayout(compound: [("device", .uint16), ("type", .uint16), ("code", .uint16), ("value", .int32)])
     static let windowLayout = RowLayout(compound: [
         ("t_ns", .int64), ("window_id", .uint64), ("title", .string(256)), ("wm_class", .string(128)), ("pid", .int32),
         ("x", .int32), ("y", .int32), ("width", .int32), ("height", .int32),
@@ -264,7 +274,7 @@ final class SessionFile {
             row.set(0, device.id); row.set(1, string: device.name); row.set(2, string: device.path)
             row.set(3, device.bus); row.set(4, device.vendor); row.set(5, device.product); row.set(6, device.version)
             row.set(7, string: device.phys); row.set(8, string: device.uniq); row.set(9, string: device.kind)
-            row.set(10, device.firstSeenNs)
+            row.set(10, device.firstSeenNs); row.set(11, string: device.clockSource)
         }
         for (type, codes) in device.capabilities.sorted(by: { $0.key < $1.key }) {
             for code in codes.sorted() {
@@ -273,6 +283,15 @@ final class SessionFile {
         }
         for code in device.keysHeldAtStart {
             try keysHeld.append { row in row.set(0, device.id); row.set(1, code) }
+        }
+        for axis in device.absAxes {
+            try absInfo.append { row in
+                row.set(0, device.id); row.set(1, axis.code); row.set(2, axis.minimum); row.set(3, axis.maximum)
+                row.set(4, axis.fuzz); row.set(5, axis.flat); row.set(6, axis.resolution); row.set(7, axis.value)
+            }
+        }
+        for state in device.stateAtOpen {
+            try stateAtOpen.append { row in row.set(0, device.id); row.set(1, state.type); row.set(2, state.code); row.set(3, state.value) }
         }
     }
 

@@ -84,6 +84,10 @@ extension InputLoop {
             add(device)
             let what = "device \(device.id) '\(device.info.name)' (\(device.info.kind), \(path))"
             if hotplugged { note("device-added", "\(what) plugged in") } else { logger.info("recording \(what)") }
+            if let degraded = device.degraded { note("device-degraded", "device \(device.id) (\(path)): \(degraded)") }
+            if let refusal = device.clockRefusal {
+                note("clock-realtime", "device \(device.id) (\(path)) refused \(refusal): its CLOCK_REALTIME stamps are moved to CLOCK_MONOTONIC by the offset measured at each read (within \(device.clockErrorNs) ns)")
+            }
             return true
         case .failure(let failure):
             if unreadablePaths.insert(path).inserted { note("device-unreadable", failure.message) }
