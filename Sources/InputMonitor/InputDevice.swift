@@ -46,6 +46,9 @@ final class InputDevice {
     var degraded: String?
     /// Receive buffer of the raw reader: a whole number of records.
     let rawBuffer: UnsafeMutableRawBufferPointer?
+    /// Bytes of a record cut short by the last read, kept at the start of `rawBuffer` (a stream
+    /// that is not a kernel node, such as an emulated one, may split a record across reads).
+    var rawCarry = 0
 
     static let recordSize = MemoryLayout<input_event>.size
     static let rawBufferRecords = 256

@@ -73,12 +73,19 @@ extension InputLoop {
         if device.clockRefusal != nil { device.measureClockOffset() }
         var taken = 0
         while taken < Self.maxEventsPerDrain {
-            let count = read(device.fd, buffer.baseAddress, buffer.count)
+            let carry = device.rawCarry
+            let count = read(device.fd, buffer.baseAddress! + carry, buffer.count - carry)
             if count > 0 {
-                let records = count / InputDevice.recordSize
+                let bytes = carry + count
+                let records = bytes / InputDevice.recordSize
                 for index in 0..<records {
                     let raw = buffer.load(fromByteOffset: index * InputDevice.recordSize, as: input_event.self)
                     store(raw, from: device, flags: 0)
+                }
+                device.rawCarry = bytes - records * InputDevice.recordSize
+                if device.rawCarry > 0 {
+                    let tail = UnsafeRawBufferPointer(rebasing: buffer[(records * InputDevice.recordSize)..<bytes])
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[0..<device.rawCarry]).copyMemory(from: tail)
                 }
                 taken += records
             } else if count == 0 {
