@@ -40,8 +40,8 @@ final class InputDevice {
     var clockRefusal: String?
     /// Last stored stamp of a realtime device, the floor of the next one.
     var lastStampNs: Int64 = 0
-    /// Realtime stamps that fell outside [previous stamp, read time] and were clamped.
-    var clampedStamps: Int64 = 0
+    /// Realtime stamps that fell outside [previous stamp, read time] and were replaced by the read time.
+    var replacedStamps: Int64 = 0
     /// What the device lacks when libevdev could not set it up, nil for a full device.
     var degraded: String?
     /// Receive buffer of the raw reader: a whole number of records.
@@ -183,23 +183,26 @@ final class InputDevice {
 
     /// CLOCK_MONOTONIC time of a CLOCK_REALTIME stamp `realtimeNs` read just now.
     ///
-    /// The event happened after the device was opened (evdev queues nothing from before) and
-    /// before it was read, and a device's stamps never go back: a converted stamp outside
-    /// [previous stamp, now] (a wall-clock step, a source that does not stamp on CLOCK_REALTIME)
-    /// is clamped into it and counted, so the error stays bounded by that window.
+    /// The event happened after the device was opened (evdev queues nothing from before), no
+    /// earlier than the device's previous event, and before it was read. A converted stamp outside
+    /// that window (a wall-clock step, a source that does not stamp on CLOCK_REALTIME) is replaced
+    /// by the read time and counted: the read time is inside the window and off by at most the
+    /// read latency, where the stamp could be off by anything.
     @inline(__always)
     func monotonic(fromRealtime realtimeNs: Int64) -> Int64 {
         let converted = realtimeNs &+ clockOffsetNs
-        let low = max(lastStampNs, info.firstSeenNs)
-        let high = MonotonicClock.now()
-        let stamp = min(max(converted, low), high)
-        if stamp != converted { clampedStamps += 1 }
+        let now = MonotonicClock.now()
+        var stamp = converted
+        if converted < max(lastStampNs, info.firstSeenNs) || converted > now {
+            stamp = now
+            replacedStamps += 1
+        }
         lastStampNs = stamp
         return stamp
     }
 
-    /// ", N realtime stamps clamped" when any were, for the closing messages.
-    var clampedNote: String { clampedStamps > 0 ? ", \(clampedStamps) realtime stamps clamped to [previous stamp, read time]" : "" }
+    /// ", N realtime stamps ... replaced" when any were, for the closing messages.
+    var replacedNote: String { replacedStamps > 0 ? ", \(replacedStamps) realtime stamps outside [previous stamp, read time] replaced by the read time" : "" }
 
     /// Re-measures `clockOffsetNs` for a realtime-stamped device; called before each read.
     ///

@@ -175,7 +175,7 @@ final class InputLoop {
     func remove(_ device: InputDevice, reason: String) {
         epoll_ctl(epollFD, EPOLL_CTL_DEL, device.fd, nil)
         devicesByFD[device.fd] = nil
-        note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) closed: \(reason); \(device.eventsRead) events read, \(device.synDropped) SYN_DROPPED\(device.clampedNote)")
+        note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) closed: \(reason); \(device.eventsRead) events read, \(device.synDropped) SYN_DROPPED\(device.replacedNote)")
     }
 
     /// Pauses or resumes storing when the focused window stops or starts matching `--input-focus`.
@@ -234,7 +234,7 @@ final class InputLoop {
         }
         pump = nil
         for device in devicesByFD.values {
-            logger.info("device \(device.id) '\(device.info.name)': \(device.eventsRead) events, \(device.synDropped) SYN_DROPPED\(device.clampedNote)")
+            logger.info("device \(device.id) '\(device.info.name)': \(device.eventsRead) events, \(device.synDropped) SYN_DROPPED\(device.replacedNote)")
         }
         devicesByFD.removeAll()
         pendingDevices.removeAll()
