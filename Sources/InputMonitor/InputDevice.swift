@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CEvdev
-import CX11Shim
+import CLinuxShim
 import RecorderCore
 
 /// One event source in the input thread's epoll loop: an evdev node or the read end of a replay socket.
@@ -139,23 +139,23 @@ final class InputDevice {
     /// resync is possible. Otherwise it is refused.
     private static func openWithoutLibevdev(fd: Int32, path: String, id: UInt16, libevdevError: Int32) -> Result<InputDevice, OpenFailure> {
         var driverVersion: Int32 = 0
-        guard CX11Shim_evdev_version(fd, &driverVersion) >= 0 else {
+        guard CLinuxShim_evdev_version(fd, &driverVersion) >= 0 else {
             let error = errno
             Glibc.close(fd)
             return .failure(OpenFailure(message: "\(path) is not an evdev device (EVIOCGVERSION: \(errnoText(error)); libevdev: \(errnoText(libevdevError)))"))
         }
         var name = [CChar](repeating: 0, count: 257)
-        if CX11Shim_evdev_name(fd, &name, Int32(name.count - 1)) < 0 { name[0] = 0 }
+        if CLinuxShim_evdev_name(fd, &name, Int32(name.count - 1)) < 0 { name[0] = 0 }
         var ids = input_id()
-        if CX11Shim_evdev_id(fd, &ids) < 0 { ids = input_id() }
+        if CLinuxShim_evdev_id(fd, &ids) < 0 { ids = input_id() }
         var capabilities: [UInt16: [UInt16]] = [:]
         var typeBits = [UInt8](repeating: 0, count: (Int(EV_MAX) + 8) / 8)
-        if CX11Shim_evdev_bits(fd, 0, &typeBits, Int32(typeBits.count)) >= 0 {
+        if CLinuxShim_evdev_bits(fd, 0, &typeBits, Int32(typeBits.count)) >= 0 {
             for type in 0...Int(EV_MAX) where typeBits[type / 8] & (UInt8(1) << UInt8(type % 8)) != 0 {
                 let maximum = Int(libevdev_event_type_get_max(UInt32(type)))
                 guard maximum >= 0 else { capabilities[UInt16(type)] = []; continue }
                 var codeBits = [UInt8](repeating: 0, count: (maximum + 8) / 8)
-                let got = CX11Shim_evdev_bits(fd, Int32(type), &codeBits, Int32(codeBits.count))
+                let got = CLinuxShim_evdev_bits(fd, Int32(type), &codeBits, Int32(codeBits.count))
                 var codes: [UInt16] = []
                 if got >= 0 {
                     for code in 0...maximum where codeBits[code / 8] & (UInt8(1) << UInt8(code % 8)) != 0 { codes.append(UInt16(code)) }
@@ -163,7 +163,7 @@ final class InputDevice {
                 capabilities[UInt16(type)] = codes
             }
         }
-        let clockStatus = CX11Shim_evdev_set_clock(fd, CLOCK_MONOTONIC)
+        let clockStatus = CLinuxShim_evdev_set_clock(fd, CLOCK_MONOTONIC)
         let clockError = errno
         let info = InputDeviceInfo(
             id: id, name: String(cString: name), path: path, bus: ids.bustype, vendor: ids.vendor,
