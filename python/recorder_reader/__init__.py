@@ -10,8 +10,10 @@ from .evdev import (
     EVENT_FLAG_REDACTED,
     EVENT_FLAG_SYNTHETIC,
     FRAME_FLAG_CLIPPED,
+    FRAME_FLAG_COMPRESSED_FAST,
     FRAME_FLAG_CURSOR_UNKNOWN,
     FRAME_FLAG_NO_SHM,
+    FRAME_FLAG_UNFILTERED,
     event_type_name,
 )
 from .actions import Actions, normalise_axis
@@ -33,5 +35,7 @@ __all__ = [
     "FRAME_FLAG_CURSOR_UNKNOWN",
     "FRAME_FLAG_CLIPPED",
     "FRAME_FLAG_NO_SHM",
+    "FRAME_FLAG_COMPRESSED_FAST",
+    "FRAME_FLAG_UNFILTERED",
     "__version__",
 ]

@@ -36,6 +36,10 @@ EVENT_FLAG_REDACTED = 1 << 1
 FRAME_FLAG_CURSOR_UNKNOWN = 1 << 0
 FRAME_FLAG_CLIPPED = 1 << 1
 FRAME_FLAG_NO_SHM = 1 << 2
+#: The chunk was compressed at /video's fast_compression_level (the writer's compressors were behind).
+FRAME_FLAG_COMPRESSED_FAST = 1 << 3
+#: The chunk is stored unfiltered (filter mask 1); h5py reads it like any other.
+FRAME_FLAG_UNFILTERED = 1 << 4
 
 
 def event_type_name(event_type: int) -> str:

@@ -47,6 +47,9 @@ def format_summary(summary: Dict[str, Any]) -> str:
         % (video["width"], video["height"], video["frames"], video["fps"], achieved, video["dropped_ticks"]))
     level = " level %s" % video["compression_level"] if video["compression_level"] is not None else ""
     shifted = ", %d of them against a shifted reference" % video["shifted_frames"] if video["shifted_frames"] else ""
+    if video["fast_frames"] or video["unfiltered_frames"]:
+        shifted += "; %d compressed fast and %d unfiltered while the writer was behind" % (
+            video["fast_frames"], video["unfiltered_frames"])
     row("  codec", "%s%s, keyframe interval %s (%d whole, %d residual frames%s)"
         % (video["codec"] or "?", level, video["keyframe_interval"], video["whole_frames"], video["residual_frames"], shifted))
     ratio = "%.2f" % video["compression_ratio"] if video["compression_ratio"] else "n/a"

@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 
 from .actions import Actions, compute_actions
-from .evdev import EV_KEY, event_type_name
+from .evdev import EV_KEY, FRAME_FLAG_COMPRESSED_FAST, FRAME_FLAG_UNFILTERED, event_type_name
 
 FORMAT_NAME = "recorder-session"
 SUPPORTED_FORMAT_VERSIONS = (1, 2)
@@ -391,7 +391,8 @@ class Session:
 
     @property
     def frame_flags(self) -> np.ndarray:
-        """Per-frame flags: bit 0 cursor unknown, bit 1 clipped, bit 2 grabbed without MIT-SHM."""
+        """Per-frame flags: bit 0 cursor unknown, bit 1 clipped, bit 2 grabbed without MIT-SHM, bit 3 chunk
+        compressed at the fast level, bit 4 chunk stored unfiltered (the writer was behind)."""
         return self._per_frame.get("flags", np.zeros(self._count, dtype=np.uint32))
 
     @property
@@ -692,6 +693,8 @@ class Session:
                 "whole_frames": int(np.count_nonzero(self.references == -1)),
                 "residual_frames": int(np.count_nonzero(self.references != -1)),
                 "shifted_frames": int(np.count_nonzero(np.any(self.reference_shifts != 0, axis=1))),
+                "fast_frames": int(np.count_nonzero(self.frame_flags & FRAME_FLAG_COMPRESSED_FAST)),
+                "unfiltered_frames": int(np.count_nonzero(self.frame_flags & FRAME_FLAG_UNFILTERED)),
                 "target": video.get("target", ""),
                 "shared_memory": video.get("shared_memory"),
                 "raw_bytes": self.raw_bytes,

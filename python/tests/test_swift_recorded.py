@@ -243,6 +243,8 @@ def test_a_recording_forced_behind_keeps_every_frame_readable(display, tmp_path)
     with rr.open(path) as session:
         for i, image in enumerate(expected):
             assert np.array_equal(session.frame(i), image), f"frame {i}"
+        video = session.summary()["video"]
+        assert (video["fast_frames"], video["unfiltered_frames"]) == (summary["frames_fast"], summary["frames_unfiltered"])
     inspected = subprocess.run([RECORDER, "inspect", str(path), "--json"], capture_output=True, text=True)
     fields = json.loads(inspected.stdout)
     assert (fields["fastFrames"], fields["unfilteredFrames"]) == (summary["frames_fast"], summary["frames_unfiltered"])
