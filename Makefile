@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 APT_PACKAGES := pkg-config libx11-dev libxext-dev libxfixes-dev libxrandr-dev libevdev-dev \
 	libhdf5-dev libzstd-dev liblz4-dev libpng-dev xvfb x11-utils x11-xserver-utils xdotool \
-	hdf5-tools hdf5-filter-plugin systemd procps
+	hdf5-tools hdf5-filter-plugin systemd procps umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi
 PYTHON ?= python3
 PIP_PACKAGES := h5py hdf5plugin numpy matplotlib pillow pytest wheel
 SWIFT_TEST_FLAGS ?=

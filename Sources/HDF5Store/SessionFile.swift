@@ -33,11 +33,14 @@ final class SessionFile {
     let devices: AppendableTable
     let capabilities: AppendableTable
     let keysHeld: AppendableTable
+    let absInfo: AppendableTable
+    let stateAtOpen: AppendableTable
     let samples: AppendableTable
     let windows: AppendableTable
     let notes: AppendableTable
     private var tables: [AppendableTable] {
-        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, samples, windows, notes]
+        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, absInfo, stateAtOpen,
+         samples, windows, notes]
             + (referenceShifts.map { [$0] } ?? [])
     }
     private(set) var framesWritten: Int64 = 0
@@ -111,6 +114,8 @@ final class SessionFile {
             devices = try table(SessionSchema.Input.devices)
             capabilities = try table(SessionSchema.Input.capabilities)
             keysHeld = try table(SessionSchema.Input.keysHeld)
+            absInfo = try table(SessionSchema.Input.absInfo)
+            stateAtOpen = try table(SessionSchema.Input.stateAtOpen)
 
             typealias StateAttribute = SessionSchema.Attribute.State
             let state = try group(SessionSchema.Group.state)
@@ -244,7 +249,7 @@ final class SessionFile {
             row.set(0, device.id); row.set(1, string: device.name); row.set(2, string: device.path)
             row.set(3, device.bus); row.set(4, device.vendor); row.set(5, device.product); row.set(6, device.version)
             row.set(7, string: device.phys); row.set(8, string: device.uniq); row.set(9, string: device.kind)
-            row.set(10, device.firstSeenNs)
+            row.set(10, device.firstSeenNs); row.set(11, string: device.clockSource)
         }
         for (type, codes) in device.capabilities.sorted(by: { $0.key < $1.key }) {
             for code in codes.sorted() {
@@ -253,6 +258,15 @@ final class SessionFile {
         }
         for code in device.keysHeldAtStart {
             try keysHeld.append { row in row.set(0, device.id); row.set(1, code) }
+        }
+        for axis in device.absAxes {
+            try absInfo.append { row in
+                row.set(0, device.id); row.set(1, axis.code); row.set(2, axis.minimum); row.set(3, axis.maximum)
+                row.set(4, axis.fuzz); row.set(5, axis.flat); row.set(6, axis.resolution); row.set(7, axis.value)
+            }
+        }
+        for state in device.stateAtOpen {
+            try stateAtOpen.append { row in row.set(0, device.id); row.set(1, state.type); row.set(2, state.code); row.set(3, state.value) }
         }
     }
 
