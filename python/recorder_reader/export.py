@@ -51,11 +51,12 @@ def open_sealed(path: str) -> Session:
         session = Session(path)
     except (OSError, FormatError) as error:
         raise ExportError("%s cannot be read as a session: %s" % (path, error)) from None
-    if session.swmr or (not session.clean_shutdown and session.end_reason != "recovered"):
+    end_reason = session.end_reason
+    if session.swmr or (not session.clean_shutdown and end_reason != "recovered"):
         session.close()
         raise ExportError("%s is still being recorded, or was left by a killed recorder (clean_shutdown=0, "
                           "end_reason %r): wait for the session to end, or run `recorder recover %s` first"
-                          % (path, session.end_reason, path))
+                          % (path, end_reason, path))
     if len(session) == 0:
         session.close()
         raise ExportError("%s holds no frames" % path)
