@@ -7,7 +7,7 @@ struct ExportCommand: ParsableCommand {
         abstract: "Export a sealed session as H.264 mp4, lossless Matroska, a Rerun .rrd or a Label Studio folder.",
         discussion: """
             mp4: H.264 yuv420p at the session fps, one video frame per tick from tick 0 (a dropped tick \
-            repeats the previous image). lossless: Matroska (FFV1) that decodes to exactly the stored RGB \
+            repeats the previous image). lossless: Matroska (H.264 RGB at qp 0) that decodes to exactly the stored RGB \
             images, pts from timestamp_ns. rerun: video, input and state on the session_time timeline. \
             label-studio: a folder with video.mp4, series.csv, config.xml and tasks.json. \
             Runs the Python package recorder_reader (needs python3, h5py, hdf5plugin, av; rerun-sdk for rerun).
@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
         case labelStudio = "label-studio"
     }
 
-    /// Lossless video codecs (docs/EXPORT.md has the measurement behind the default).
+    /// Lossless video codecs (docs/ANNOTATION.md has the measurement behind the default).
     enum LosslessCodec: String, ExpressibleByArgument, CaseIterable {
         case ffv1, libx264rgb
     }
@@ -34,8 +34,8 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The file (or, for label-studio, the folder) to write; replaced only when the export succeeds.")
     var output: String
 
-    @Option(help: "lossless: ffv1 (default) or libx264rgb (qp 0).")
-    var losslessCodec: LosslessCodec = .ffv1
+    @Option(help: "lossless: libx264rgb (qp 0, the default) or ffv1.")
+    var losslessCodec: LosslessCodec = .libx264rgb
 
     @Option(name: .customLong("label"), help: "label-studio: a label to offer (repeatable).")
     var labels: [String] = []

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("file")
     export.add_argument("--to", required=True, choices=("mp4", "lossless", "rerun", "label-studio"))
     export.add_argument("--output", required=True, metavar="PATH")
-    export.add_argument("--lossless-codec", choices=("ffv1", "libx264rgb"), default="ffv1")
+    export.add_argument("--lossless-codec", choices=("libx264rgb", "ffv1"), default="libx264rgb")
     export.add_argument("--label", action="append", metavar="NAME", help="label-studio: a label to offer (repeatable)")
     export.add_argument("--url-prefix", help="label-studio: prefix of the task URLs (default: local-files storage)")
     export.add_argument("--json", action="store_true", help="print the result as one JSON object")

@@ -26,8 +26,9 @@ TARGETS = ("mp4", "lossless", "rerun", "label-studio")
 
 #: Matroska stores timestamps in milliseconds (its default TimestampScale of 1 ms).
 LOSSLESS_TIME_BASE = Fraction(1, 1000)
-#: Lossless codecs the `lossless` target can use; docs/EXPORT.md gives the measurement behind the default.
-LOSSLESS_CODECS = ("ffv1", "libx264rgb")
+#: Lossless codecs of the `lossless` target. The default, libx264rgb at qp 0, predicts between frames:
+#: on 1080p OpenTTD it wrote 22x fewer bytes than intra-only FFV1, 10x faster (docs/ANNOTATION.md).
+LOSSLESS_CODECS = ("libx264rgb", "ffv1")
 
 
 class ExportError(Exception):
@@ -173,7 +174,7 @@ def export_mp4(session: Session, output: str) -> Dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------- lossless
 
-def write_lossless(session: Session, path: str, codec: str = "ffv1", progress: Optional[Progress] = None) -> int:
+def write_lossless(session: Session, path: str, codec: str = "libx264rgb", progress: Optional[Progress] = None) -> int:
     """Matroska whose video decodes to exactly the stored RGB images, one per stored frame, pts in ms from tick 0.
 
     FFV1 codes RGB (as bgr0, the padding byte unused) bit-exactly; libx264rgb at qp 0 codes rgb24 losslessly. The
@@ -218,7 +219,7 @@ def write_lossless(session: Session, path: str, codec: str = "ffv1", progress: O
     return len(session)
 
 
-def export_lossless(session: Session, output: str, codec: str = "ffv1") -> Dict[str, Any]:
+def export_lossless(session: Session, output: str, codec: str = "libx264rgb") -> Dict[str, Any]:
     with _AtomicOutput(output) as partial:
         progress = Progress("lossless", len(session))
         frames = write_lossless(session, partial, codec=codec, progress=progress)
@@ -451,7 +452,7 @@ def export(path: str, target: str, output: str, **options: Any) -> Dict[str, Any
         if target == "mp4":
             return export_mp4(session, output)
         if target == "lossless":
-            return export_lossless(session, output, codec=options.get("codec") or "ffv1")
+            return export_lossless(session, output, codec=options.get("codec") or LOSSLESS_CODECS[0])
         if target == "rerun":
             return export_rerun(session, output)
         return export_label_studio(session, output, labels=options.get("labels") or DEFAULT_LABELS,
