@@ -55,7 +55,7 @@ def differing_frames(source, video):
     with rr.open(source) as session:
         size = session.width * session.height * 3
         start = time.monotonic()
-        proc = subprocess.Popen(["ffmpeg", "-v", "error", "-i", video, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        proc = subprocess.Popen(["ffmpeg", "-v", "error", "-i", video, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                                 stdout=subprocess.PIPE)
         decoded, wrong = 0, 0
         digests = []

@@ -67,7 +67,7 @@ def ffprobe(path, *entries, frames=False):
 
 def ffmpeg_frames(path, width, height):
     """Decode with the ffmpeg program to rgb24 and yield one (H, W, 3) image at a time."""
-    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-i", str(path), "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                             stdout=subprocess.PIPE)
     size = width * height * 3
     try:
@@ -115,7 +115,7 @@ def test_mp4_has_one_frame_per_tick_at_the_session_fps(session_file, tmp_path):
             assert error < 4, "tick %d: mean error %.1f" % (tick, error)
 
 
-def test_mp4_repeats_the_previous_image_on_dropped_ticks(tmp_path):
+def test_dropped_ticks_repeat_in_the_mp4_and_stay_gaps_in_the_lossless_file(tmp_path):
     path = tmp_path / "gaps.h5"
     ticks = [0, 1, 2, 5, 6, 9, 10, 11]  # ticks 3, 4, 7, 8 were dropped
     images = write_session(str(path), count=len(ticks), height=96, width=128, fps=30, ticks=ticks)
@@ -127,6 +127,13 @@ def test_mp4_repeats_the_previous_image_on_dropped_ticks(tmp_path):
         shown = int(np.searchsorted(ticks, tick, side="right")) - 1
         errors = [np.abs(image.astype(np.int16) - other).mean() for other in images]
         assert int(np.argmin(errors)) == shown, "tick %d shows stored frame %d" % (tick, int(np.argmin(errors)))
+    # The lossless file keeps one video frame per stored frame; the gaps are in its pts only.
+    lossless = tmp_path / "gaps.mkv"
+    run("export", path, "--to", "lossless", "--output", lossless)
+    decoded = list(ffmpeg_frames(lossless, 128, 96))
+    assert len(decoded) == len(images) and all(np.array_equal(a, b) for a, b in zip(decoded, images))
+    pts = [round(float(f["pts_time"]) * 30) for f in ffprobe(lossless, "pts_time", frames=True)]
+    assert pts == ticks
 
 
 def test_rrd_loads_back_with_every_entity(session_file, tmp_path):
