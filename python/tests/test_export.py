@@ -263,6 +263,26 @@ def test_label_studio_json_to_file(session_file, tmp_path):
     assert result.returncode == 1 and "no task belongs to this session" in result.stderr
 
 
+def test_a_real_label_studio_export_imports_with_the_right_times(session_file, tmp_path):
+    """fixtures/label_studio_export.json is what Label Studio 1.23.2 exported for a project made by
+    `recorder export --to label-studio` (scripts/label_studio_roundtrip.py); its task is pointed at
+    this test's session."""
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "label_studio_export.json")
+    tasks = json.load(open(fixture))
+    path = sealed_copy(session_file, tmp_path)
+    with rr.open(path) as session:
+        start, fps = session.session_start_ns, session.fps
+        tasks[0]["data"].update(started_at_utc=session.attributes["started_at_utc"], session_start_ns=start)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks))
+    run("labels", "import", path, "--set", "annotators", export)
+    with rr.open(path) as session:
+        rows = session.annotations("annotators")
+    assert [(r["label"], r["t_start_ns"] - start, r["t_end_ns"] - start) for r in rows] == [
+        ("jump", 500_000_000, 1_500_000_000), ("walk", round(60 / fps * 1e9), round(90 / fps * 1e9))]
+    assert rows[0]["attrs"]["annotation_id"] == 1 and rows[1]["attrs"]["type"] == "timelinelabels"
+
+
 @pytest.mark.parametrize("content,message", [
     ("start,end,label\n1,2,x\n", "header"),
     ("t_start_s,t_end_s,label\n2,1,x\n", "t_start_s <= t_end_s"),
