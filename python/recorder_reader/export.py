@@ -241,37 +241,25 @@ def keys_held(events: np.ndarray) -> np.ndarray:
 
 
 def input_series_per_tick(session: Session, ticks: int) -> Dict[str, np.ndarray]:
-    """Input summarised per video tick: keys held at the tick's end, REL sums and last ABS values per device.
+    """Input per video tick (tick t covers session time [t/fps, (t+1)/fps)), from :meth:`Session.actions`'s rules.
 
-    Column names are ``dev<ID>_keys_held``, ``dev<ID>_REL_X``, ``dev<ID>_ABS_Y``, ... Tick t covers
-    session time [t/fps, (t+1)/fps).
+    Columns: ``keys_held`` and ``buttons_held`` (keyboard keys / mouse buttons down during the tick),
+    ``rel_x``, ``rel_y``, ``wheel``, ``hwheel`` (sums over the tick), and ``devD_ABS_*`` (each absolute
+    axis at the tick's end, normalised by /input/abs_info).
     """
-    events = session.events()
+    from .actions import compute_actions
+
     start = session.session_start_ns or int(session.timestamps_ns[0])
-    fps = session.fps
-    edges = start + np.round(np.arange(1, ticks + 1) * 1e9 / fps).astype(np.int64)  # end of each tick
-    columns: Dict[str, np.ndarray] = {}
-    for device in np.unique(events["device"]).tolist():
-        mine = events[events["device"] == device]
-        keys = mine[mine["type"] == EV_KEY]
-        if len(keys):
-            held = keys_held(keys)
-            upto = np.searchsorted(keys["t_ns"], edges, side="left")  # events before the tick's end
-            columns["dev%d_keys_held" % device] = np.where(upto > 0, held[np.maximum(upto - 1, 0)], 0)
-        for kind in (EV_REL, EV_ABS):
-            of_kind = mine[mine["type"] == kind]
-            for code in np.unique(of_kind["code"]).tolist():
-                rows = of_kind[of_kind["code"] == code]
-                name = "dev%d_%s" % (device, event_code_name(kind, code))
-                if kind == EV_REL:
-                    slot = np.clip(np.searchsorted(edges, rows["t_ns"], side="right"), 0, ticks - 1)
-                    sums = np.zeros(ticks, dtype=np.float64)
-                    np.add.at(sums, slot, rows["value"].astype(np.float64))
-                    columns[name] = sums
-                else:
-                    upto = np.searchsorted(rows["t_ns"], edges, side="left")
-                    values = rows["value"].astype(np.float64)
-                    columns[name] = np.where(upto > 0, values[np.maximum(upto - 1, 0)], np.nan)
+    tick_starts = start + np.round(np.arange(ticks) * 1e9 / session.fps).astype(np.int64)
+    actions = compute_actions(tick_starts, session.events(), session._keys_held_at_start(), session.abs_info())
+    columns = {
+        "keys_held": actions.keys.sum(axis=1).astype(np.float64),
+        "buttons_held": actions.buttons.sum(axis=1).astype(np.float64),
+        "rel_x": actions.rel[:, 0].astype(np.float64), "rel_y": actions.rel[:, 1].astype(np.float64),
+        "wheel": actions.wheel[:, 0].astype(np.float64), "hwheel": actions.wheel[:, 1].astype(np.float64),
+    }
+    for k, (device, code) in enumerate(actions.abs_axes):
+        columns["dev%d_%s" % (device, event_code_name(EV_ABS, code))] = actions.abs[:, k]
     return columns
 
 
