@@ -53,7 +53,7 @@ def open_sealed(path: str) -> Session:
     except (OSError, FormatError) as error:
         raise ExportError("%s cannot be read as a session: %s" % (path, error)) from None
     end_reason = session.end_reason
-    if session.swmr or (not session.clean_shutdown and end_reason != "recovered"):
+    if not session.clean_shutdown and end_reason != "recovered":
         session.close()
         raise ExportError("%s is still being recorded, or was left by a killed recorder (clean_shutdown=0, "
                           "end_reason %r): wait for the session to end, or run `recorder recover %s` first"
@@ -101,17 +101,31 @@ def _even(image: np.ndarray) -> np.ndarray:
     return np.pad(image, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
 
 
-class _AtomicOutput:
-    """Writes go to ``PATH.partial`` (a file or a folder); it becomes PATH only when the export succeeded."""
+#: What a label-studio export folder holds; only such a folder is replaced by a new export.
+FOLDER_FILES = frozenset(("video.mp4", "series.csv", "config.xml", "tasks.json"))
 
-    def __init__(self, path: str):
+
+class _AtomicOutput:
+    """Writes go to ``PATH.partial`` (a file or a folder); it becomes PATH only when the export succeeded.
+
+    An existing file at PATH is replaced; an existing folder only when it is an earlier label-studio
+    export (nothing but FOLDER_FILES in it), so a mistyped --output never deletes someone's folder.
+    """
+
+    def __init__(self, path: str, folder: bool = False):
         self.path = os.path.abspath(path)
         self.partial = self.path + ".partial"
+        self.folder = folder
 
     def __enter__(self) -> str:
         parent = os.path.dirname(self.path)
         if not os.path.isdir(parent):
             raise ExportError("the output folder %s does not exist" % parent)
+        for path in (self.path, self.partial):
+            if os.path.isdir(path) and not os.path.islink(path):
+                if not self.folder or not set(os.listdir(path)) <= FOLDER_FILES:
+                    raise ExportError("%s is a folder that is not an earlier label-studio export; "
+                                      "choose another --output" % path)
         self._remove(self.partial)
         return self.partial
 
@@ -409,7 +423,7 @@ def export_label_studio(session: Session, output: str, labels: Sequence[str] = D
     ticks = int(session.ticks[-1]) + 1
     folder_name = os.path.basename(os.path.abspath(output))
     prefix = url_prefix if url_prefix is not None else "/data/local-files/?d=%s/" % folder_name
-    with _AtomicOutput(output) as partial:
+    with _AtomicOutput(output, folder=True) as partial:
         os.mkdir(partial)
         progress = Progress("label-studio (video)", ticks)
         write_mp4(session, os.path.join(partial, "video.mp4"), progress=progress)

@@ -316,6 +316,20 @@ def test_unsealed_and_damaged_files_are_refused(display, session_file, tmp_path)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+    # Once `recorder recover` has sealed what the killed recorder left, it exports.
+    run("recover", live)
+    run("export", live, "--to", "mp4", "--output", tmp_path / "recovered.mp4")
+    with rr.open(live) as session:
+        (stream,) = ffprobe(tmp_path / "recovered.mp4", "nb_read_frames")
+        assert int(stream["nb_read_frames"]) == int(session.ticks[-1]) + 1
+
+    # An existing folder that is not an earlier export is never replaced.
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("keep me")
+    result = run("export", session_file, "--to", "label-studio", "--output", precious, check=False)
+    assert result.returncode == 1 and "not an earlier label-studio export" in result.stderr
+    assert (precious / "thesis.txt").read_text() == "keep me"
 
     damaged = tmp_path / "damaged.h5"
     shutil.copyfile(session_file, damaged)
