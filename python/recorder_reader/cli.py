@@ -52,9 +52,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _tools(args: argparse.Namespace) -> int:
     """export and labels: a sentence on stderr and exit 1 for anything the user can fix."""
+    import signal
+
     from .export import ExportError, export
     from .labels import LabelError, export_labels, import_labels
 
+    # SIGTERM unwinds like Ctrl-C, so the partial output and temporary files are removed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         if args.command == "export":
             result = export(args.file, args.to, args.output, codec=args.lossless_codec, labels=args.label,
@@ -66,6 +70,9 @@ def _tools(args: argparse.Namespace) -> int:
     except (ExportError, LabelError, OSError, FormatError) as error:
         print("recorder %s: %s" % (args.command, error), file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("recorder %s: interrupted" % args.command, file=sys.stderr)
+        return 128 + signal.SIGINT
     if getattr(args, "json", False):
         print(json.dumps(result, sort_keys=True))
     else:
