@@ -166,7 +166,9 @@ def main():
     parser.add_argument("--session", help="an existing sealed session file instead of recording one")
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--port", type=int, default=8093)
-    parser.add_argument("--recorder", default=os.path.join(REPO, ".build", "debug", "recorder"))
+    built = [os.path.join(REPO, ".build", c, "recorder") for c in ("release", "debug")]
+    parser.add_argument("--recorder", default=next((b for b in built if os.path.exists(b)), built[-1]),
+                        help="the recorder binary (default: this checkout's .build/release, else .build/debug)")
     parser.add_argument("--label-studio", default=os.path.join(os.path.dirname(sys.executable), "label-studio"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--screenshots", help="folder for PNGs (default: the workdir)")
