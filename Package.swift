@@ -50,15 +50,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .target(name: "X11Support", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
         .target(
             name: "Capture",
-            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RecorderCore", "X11Support", "CX11Shim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(name: "InputMonitor", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
         .target(
             name: "StateExtractor",
-            dependencies: ["RecorderCore", "CX11Shim", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["RecorderCore", "X11Support", "CX11Shim", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strictSwift
         ),
         .target(
@@ -94,14 +95,14 @@ let package = Package(
         .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
         .executableTarget(
             name: "capture-bench",
-            dependencies: ["Capture", "RecorderCore", "CX11Shim"],
+            dependencies: ["Capture", "RecorderCore", "X11Support", "CX11Shim"],
             swiftSettings: strictSwift
         ),
-        .target(name: "TestSupport", dependencies: ["RecorderCore", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
+        .target(name: "TestSupport", dependencies: ["RecorderCore", "X11Support", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport", "X11Support"], swiftSettings: strictSwift),
         .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport", "X11Support"], swiftSettings: strictSwift),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "TestSupport"], swiftSettings: strictSwift),

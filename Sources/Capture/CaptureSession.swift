@@ -98,8 +98,8 @@ final class CaptureSession {
     /// Detaches the segments and closes the connection (only client memory is freed when it was lost).
     func close() {
         connectionLost = connectionLost || connection.isLost
-        grabber.release(connectionLost: connectionLost)
-        connection.close(lost: connectionLost)
+        grabber.release()
+        connection.close()
     }
 
     /// One schedule slot: follow the target, take a free slot, grab, hand the frame to the writer.

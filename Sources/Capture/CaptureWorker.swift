@@ -90,7 +90,7 @@ public final class CaptureWorker: Sendable {
                 connection: connection, grabber: grabber, target: target, configuration: configuration,
                 control: control, statistics: statistics, frames: frames, notes: notes, logger: logger)
         } catch {
-            connection.close(lost: connection.isLost)
+            connection.close()
             throw error
         }
     }

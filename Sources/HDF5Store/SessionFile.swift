@@ -50,7 +50,7 @@ final class SessionFile {
         let descriptor = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let saved = errno
-            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : String(cString: strerror(saved))
+            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : errnoText(saved)
             throw RecorderErrorBox(message: "cannot create \(path): \(why)", errno: saved)
         }
         Glibc.close(descriptor)

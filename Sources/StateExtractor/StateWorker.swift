@@ -81,8 +81,8 @@ public final class StateWorker: Sendable {
         }
         defer { sampler.close() }
         let identity = ConnectionIdentity(
-            fileDescriptor: CX11Shim_ConnectionNumber(sampler.display),
-            resourceBase: UInt64(CX11Shim_state_resource_base(sampler.display)),
+            fileDescriptor: sampler.connection.fileDescriptor,
+            resourceBase: sampler.connection.resourceBase,
             sharedMemory: sampler.usesSharedMemory,
             segmentBytes: sampler.segmentBytes
         )
@@ -122,7 +122,7 @@ public final class StateWorker: Sendable {
             if errors > errorsSeen {
                 statistics.xErrors.bump(Int64(errors - errorsSeen))
                 if lastErrorNote.map({ now - $0 >= Self.errorNoteInterval }) ?? true {
-                    note("x-error", "\(errors - errorsSeen) X error(s) on the state connection\(Self.describeLastError(sampler.display))")
+                    note("x-error", "\(errors - errorsSeen) X error(s) on the state connection; last: \(sampler.connection.lastErrorDescription)")
                     lastErrorNote = now
                 }
                 errorsSeen = errors
@@ -159,12 +159,5 @@ public final class StateWorker: Sendable {
 
     private func note(_ kind: String, _ message: String) {
         _ = notes.trySend(SessionNote(source: "state", kind: kind, message: message))
-    }
-
-    private static func describeLastError(_ display: OpaquePointer) -> String {
-        var code: UInt8 = 0, request: UInt8 = 0
-        var resource: UInt = 0
-        guard CX11Shim_last_error(display, &code, &request, &resource) != 0 else { return "" }
-        return "; last: error \(code) on request \(request), resource 0x\(String(resource, radix: 16))"
     }
 }
