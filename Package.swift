@@ -56,10 +56,17 @@ let package = Package(
             dependencies: ["RecorderCore", "X11Support", "CX11Shim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
-        .target(name: "InputMonitor", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(
+            name: "InputMonitor",
+            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
         .target(
             name: "StateExtractor",
-            dependencies: ["RecorderCore", "X11Support", "CX11Shim", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "RecorderCore", "X11Support", "CX11Shim",
+                .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: strictSwift
         ),
         .target(
@@ -70,7 +77,10 @@ let package = Package(
         .executableTarget(name: "storage-bench", dependencies: ["HDF5Store", "RecorderCore"], swiftSettings: strictSwift),
         .target(
             name: "Recording",
-            dependencies: ["RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store"],
+            dependencies: [
+                "RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .target(
@@ -92,17 +102,18 @@ let package = Package(
             dependencies: ["Recording", "DaemonControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
-        .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
+        .executableTarget(
+            name: "input-bench", dependencies: ["InputMonitor", "RecorderCore", .product(name: "Logging", package: "swift-log")], path: "Sources/input-bench", swiftSettings: strictSwift),
         .executableTarget(
             name: "capture-bench",
-            dependencies: ["Capture", "RecorderCore", "X11Support", "CX11Shim"],
+            dependencies: ["Capture", "RecorderCore", "X11Support", "CX11Shim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(name: "TestSupport", dependencies: ["RecorderCore", "X11Support", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport", "X11Support"], swiftSettings: strictSwift),
-        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport", "X11Support"], swiftSettings: strictSwift),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport", "X11Support", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
+        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "Recording", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
+        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport", "X11Support", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "TestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "TestSupport"], swiftSettings: strictSwift),

@@ -2,6 +2,7 @@ import Capture
 import CX11
 import CX11Shim
 import Foundation
+import Logging
 import RecorderCore
 import Synchronization
 #if canImport(Glibc)
@@ -141,7 +142,8 @@ let notes = BoundedMailbox<SessionNote>(capacity: 1024)
 var configuration = CaptureConfiguration(display: options.display, fps: options.fps, region: nil, window: nil)
 let timings = CaptureTimings(capacity: Int(options.seconds * Double(options.fps)) + 16)
 configuration.timings = timings
-let worker = CaptureWorker(configuration: configuration, control: control, statistics: statistics, frames: channel, notes: notes)
+let worker = CaptureWorker(configuration: configuration, control: control, statistics: statistics, frames: channel, notes: notes,
+                           logger: Logger(label: "capture-bench"))
 let barrier = StartupBarrier(workers: [CaptureWorker.threadName])
 let captureThread = try NamedThread.spawn(name: CaptureWorker.threadName) { worker.run(startup: barrier) }
 guard barrier.wait(timeoutNanoseconds: 10_000_000_000) == .ready, let geometry = worker.geometry else {
