@@ -87,6 +87,7 @@ let package = Package(
             name: "DaemonControl",
             dependencies: [
                 "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -94,7 +95,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "recorderd",
-            dependencies: ["Recording", "DaemonControl", "HDF5Store", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "Recording", "DaemonControl", "HDF5Store", "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .executableTarget(
