@@ -1,4 +1,4 @@
-import CX11Shim
+import CHDF5Shim
 import RecorderCore
 #if canImport(Glibc)
 import Glibc
@@ -7,13 +7,13 @@ import Glibc
 /// Thin throwing wrappers over the HDF5 C API; every call stays on the writer's (or a tool's) thread.
 enum HDF5 {
     /// Registers our Zstandard and LZ4 filters, once per process.
-    static let initialized: Bool = CX11Shim_H5Z_register_codecs() >= 0
+    static let initialized: Bool = CHDF5Shim_H5Z_register_codecs() >= 0
 
     /// Registers the filters and silences HDF5's error printing on the calling thread (the error
     /// stack is per thread in a thread-safe libhdf5); our own messages go to the log instead.
     static func prepareThread() {
         _ = initialized
-        CX11Shim_H5_silence_errors()
+        CHDF5Shim_H5_silence_errors()
     }
 
     /// Throws `RecorderError.storage` naming `what` when an HDF5 id or status is negative.
@@ -28,22 +28,22 @@ enum HDF5 {
 
     /// A property list with the latest file format, required for SWMR.
     static func latestFormatFileAccess() throws(RecorderErrorBox) -> hid_t {
-        let fapl = try check(H5Pcreate(CX11Shim_H5P_FILE_ACCESS()), "H5Pcreate(file access)")
+        let fapl = try check(H5Pcreate(CHDF5Shim_H5P_FILE_ACCESS()), "H5Pcreate(file access)")
         try check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110), "H5Pset_libver_bounds")
         return fapl
     }
 
     /// A variable-length UTF-8 string type (caller closes).
     static func variableString() -> hid_t {
-        let type = H5Tcopy(CX11Shim_H5T_C_S1())
-        H5Tset_size(type, CX11Shim_H5T_VARIABLE())
+        let type = H5Tcopy(CHDF5Shim_H5T_C_S1())
+        H5Tset_size(type, CHDF5Shim_H5T_VARIABLE())
         H5Tset_cset(type, H5T_CSET_UTF8)
         return type
     }
 
     /// A fixed-length NUL-padded UTF-8 string type of `size` bytes (caller closes).
     static func fixedString(_ size: Int) -> hid_t {
-        let type = H5Tcopy(CX11Shim_H5T_C_S1())
+        let type = H5Tcopy(CHDF5Shim_H5T_C_S1())
         H5Tset_size(type, size)
         H5Tset_strpad(type, H5T_STR_NULLPAD)
         H5Tset_cset(type, H5T_CSET_UTF8)
@@ -65,10 +65,10 @@ enum HDF5 {
 
     /// Creates (or overwrites) an int64 scalar attribute on `object`.
     static func writeAttribute(_ object: hid_t, _ name: String, int value: Int64) throws(RecorderErrorBox) {
-        let attribute = try openOrCreateAttribute(object, name, type: CX11Shim_H5T_STD_I64LE())
+        let attribute = try openOrCreateAttribute(object, name, type: CHDF5Shim_H5T_STD_I64LE())
         defer { H5Aclose(attribute) }
         var v = value
-        try check(H5Awrite(attribute, CX11Shim_H5T_NATIVE_INT64(), &v), "writing attribute \(name)")
+        try check(H5Awrite(attribute, CHDF5Shim_H5T_NATIVE_INT64(), &v), "writing attribute \(name)")
     }
 
     /// Traps when `location`'s file is in SWMR-write mode: SWMR forbids creating objects and
@@ -79,13 +79,13 @@ enum HDF5 {
         var intent: UInt32 = 0
         H5Fget_intent(file, &intent)
         H5Fclose(file)
-        precondition(intent & CX11Shim_H5F_ACC_SWMR_WRITE() == 0, "\(what()) created after SWMR writing started")
+        precondition(intent & CHDF5Shim_H5F_ACC_SWMR_WRITE() == 0, "\(what()) created after SWMR writing started")
     }
 
     private static func openOrCreateAttribute(_ object: hid_t, _ name: String, type: hid_t) throws(RecorderErrorBox) -> hid_t {
         if H5Aexists(object, name) > 0 {
             // Same name, maybe another type (a string that was an int): recreate so the type matches.
-            let existing = H5Aopen(object, name, CX11Shim_H5P_DEFAULT())
+            let existing = H5Aopen(object, name, CHDF5Shim_H5P_DEFAULT())
             let existingType = H5Aget_type(existing)
             let same = H5Tget_class(existingType) == H5Tget_class(type)
             H5Tclose(existingType)
@@ -96,14 +96,14 @@ enum HDF5 {
         preconditionNotSWMRWriting(object, "attribute \(name)")
         let space = H5Screate(H5S_SCALAR)
         defer { H5Sclose(space) }
-        return try check(H5Acreate2(object, name, type, space, CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT()),
+        return try check(H5Acreate2(object, name, type, space, CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT()),
                          "creating attribute \(name)")
     }
 
     /// Reads a string or integer attribute as text; nil when absent.
     static func readAttributeText(_ object: hid_t, _ name: String) -> String? {
         guard H5Aexists(object, name) > 0 else { return nil }
-        let attribute = H5Aopen(object, name, CX11Shim_H5P_DEFAULT())
+        let attribute = H5Aopen(object, name, CHDF5Shim_H5P_DEFAULT())
         guard attribute >= 0 else { return nil }
         defer { H5Aclose(attribute) }
         let type = H5Aget_type(attribute)
@@ -111,11 +111,11 @@ enum HDF5 {
         switch H5Tget_class(type) {
         case H5T_INTEGER:
             var value: Int64 = 0
-            guard H5Aread(attribute, CX11Shim_H5T_NATIVE_INT64(), &value) >= 0 else { return nil }
+            guard H5Aread(attribute, CHDF5Shim_H5T_NATIVE_INT64(), &value) >= 0 else { return nil }
             return String(value)
         case H5T_FLOAT:
             var value: Double = 0
-            guard H5Aread(attribute, CX11Shim_H5T_NATIVE_DOUBLE(), &value) >= 0 else { return nil }
+            guard H5Aread(attribute, CHDF5Shim_H5T_NATIVE_DOUBLE(), &value) >= 0 else { return nil }
             return String(value)
         case H5T_STRING:
             if H5Tis_variable_str(type) > 0 {
@@ -142,7 +142,7 @@ enum HDF5 {
         var names: [String] = []
         for index in 0..<info.num_attrs {
             var buffer = [CChar](repeating: 0, count: 1024)
-            let length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, CX11Shim_H5P_DEFAULT())
+            let length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, CHDF5Shim_H5P_DEFAULT())
             if length >= 0 { names.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
         }
         return names
@@ -164,7 +164,7 @@ enum HDF5 {
         var prefix = ""
         for part in path.split(separator: "/") {
             prefix += (prefix.isEmpty && !path.hasPrefix("/") ? "" : "/") + part
-            if H5Lexists(location, prefix, CX11Shim_H5P_DEFAULT()) <= 0 { return false }
+            if H5Lexists(location, prefix, CHDF5Shim_H5P_DEFAULT()) <= 0 { return false }
         }
         return true
     }
@@ -186,10 +186,10 @@ extension HDF5 {
         if H5Aexists(object, name) > 0 { H5Adelete(object, name) }
         let space = H5Screate(H5S_SCALAR)
         defer { H5Sclose(space) }
-        let attribute = try check(H5Acreate2(object, name, CX11Shim_H5T_IEEE_F64LE(), space, CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT()),
+        let attribute = try check(H5Acreate2(object, name, CHDF5Shim_H5T_IEEE_F64LE(), space, CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT()),
                                   "creating attribute \(name)")
         defer { H5Aclose(attribute) }
         var v = value
-        try check(H5Awrite(attribute, CX11Shim_H5T_NATIVE_DOUBLE(), &v), "writing attribute \(name)")
+        try check(H5Awrite(attribute, CHDF5Shim_H5T_NATIVE_DOUBLE(), &v), "writing attribute \(name)")
     }
 }

@@ -1,5 +1,6 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
+import FrameCodec
 import RecorderCore
 #if canImport(Glibc)
 import Glibc
@@ -56,17 +57,17 @@ public enum SessionRecovery {
     /// A report for a file that opens plainly and says it was sealed cleanly, else nil.
     private static func sealedReport(path: String) -> RecoveryReport? {
         HDF5.prepareThread()
-        let file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT())
+        let file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY(), CHDF5Shim_H5P_DEFAULT())
         guard file >= 0 else { return nil }
         defer { H5Fclose(file) }
-        guard HDF5.readAttributeText(file, "clean_shutdown") == "1" else { return nil }
-        let frames = H5Dopen2(file, "/video/frames", CX11Shim_H5P_DEFAULT())
+        guard HDF5.readAttributeText(file, SessionSchema.Attribute.Root.cleanShutdown) == "1" else { return nil }
+        let frames = H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT())
         let count = frames >= 0 ? Int64(HDF5.dimensions(frames).first ?? 0) : 0
         if frames >= 0 { H5Dclose(frames) }
         let bytes = fileSize(path)
         return RecoveryReport(path: path, wasClean: true, framesBefore: count, framesAfter: count, eventsRecovered: 0,
                               samplesRecovered: 0, notesRecovered: 0, bytesBefore: bytes, bytesAfter: bytes,
-                              endReason: HDF5.readAttributeText(file, "end_reason") ?? "")
+                              endReason: HDF5.readAttributeText(file, SessionSchema.Attribute.Root.endReason) ?? "")
     }
 
     static func fileSize(_ path: String) -> Int64 {
@@ -80,8 +81,8 @@ public enum SessionRecovery {
         let bytesBefore = fileSize(path)
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
-        try HDF5.check(CX11Shim_H5P_set_recovery_access(fapl), "setting recovery access")
-        let file = try HDF5.check(H5Fopen(path, CX11Shim_H5F_ACC_RDWR(), fapl), "opening \(path) for recovery")
+        try HDF5.check(CHDF5Shim_H5P_set_recovery_access(fapl), "setting recovery access")
+        let file = try HDF5.check(H5Fopen(path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "opening \(path) for recovery")
         var fileOpen = true
         defer { if fileOpen { H5Fclose(file) } }
         // EOA := max(EOA, EOF): closing must not cut off chunks written after the last superblock update.
@@ -89,22 +90,23 @@ public enum SessionRecovery {
 
         var framesBefore: Int64 = 0
         var framesAfter: Int64 = 0
-        if HDF5.exists(file, "/video/frames") {
+        if HDF5.exists(file, SessionSchema.Video.frames) {
             (framesBefore, framesAfter) = try trimFrames(file, path: path, fileBytes: bytesBefore)
         }
-        let events = try trimTrailingEmptyRows(file, "/input/events")
-        let samples = try trimTrailingEmptyRows(file, "/state/samples")
-        let notes = try trimTrailingEmptyRows(file, "/log/notes")
-        _ = try trimTrailingEmptyRows(file, "/state/window")
+        let events = try trimTrailingEmptyRows(file, SessionSchema.Input.events.path)
+        let samples = try trimTrailingEmptyRows(file, SessionSchema.State.samplesPath)
+        let notes = try trimTrailingEmptyRows(file, SessionSchema.Log.notes.path)
+        _ = try trimTrailingEmptyRows(file, SessionSchema.State.window.path)
 
-        try HDF5.writeAttribute(file, "end_reason", string: endReason.rawValue)
-        try HDF5.writeAttribute(file, "end_detail", string: detail)
-        try HDF5.writeAttribute(file, "clean_shutdown", int: 0)
+        typealias Root = SessionSchema.Attribute.Root
+        try HDF5.writeAttribute(file, Root.endReason, string: endReason.rawValue)
+        try HDF5.writeAttribute(file, Root.endDetail, string: detail)
+        try HDF5.writeAttribute(file, Root.cleanShutdown, int: 0)
         let summary = summaryJSON ?? SessionFile.json([
             "frames": framesAfter, "frames_cut": framesBefore - framesAfter, "input_events": events,
             "state_samples": samples, "notes": notes, "bytes_before_recovery": bytesBefore,
         ])
-        try HDF5.writeAttribute(file, "summary_json", string: summary)
+        try HDF5.writeAttribute(file, Root.summaryJSON, string: summary)
         try HDF5.check(H5Fincrement_filesize(file, 0), "keeping the file's full length")
         fileOpen = false
         try HDF5.check(H5Fclose(file), "closing \(path) after recovery")
@@ -113,21 +115,19 @@ public enum SessionRecovery {
                               bytesBefore: bytesBefore, bytesAfter: fileSize(path), endReason: endReason.rawValue)
     }
 
-    static let perFrameDatasets = ["timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift"]
-
     /// Keeps the longest prefix of frames whose chunks exist and whose last chunk decodes, and cuts every
     /// per-frame dataset to the same length.
     private static func trimFrames(_ file: hid_t, path: String, fileBytes: Int64) throws(RecorderErrorBox) -> (Int64, Int64) {
-        let frames = try HDF5.check(H5Dopen2(file, "/video/frames", CX11Shim_H5P_DEFAULT()), "opening /video/frames")
+        let frames = try HDF5.check(H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT()), "opening \(SessionSchema.Video.frames)")
         defer { H5Dclose(frames) }
         let dims = HDF5.dimensions(frames)
         guard dims.count == 4 else { return (0, 0) }
         let before = Int64(dims[0])
         let frameBytes = Int(dims[1] * dims[2] * dims[3])
-        let video = H5Gopen2(file, "/video", CX11Shim_H5P_DEFAULT())
-        let codecName = video >= 0 ? HDF5.readAttributeText(video, "codec") ?? "zstd" : "zstd"
+        let video = H5Gopen2(file, SessionSchema.Group.video, CHDF5Shim_H5P_DEFAULT())
+        let codecName = video >= 0 ? HDF5.readAttributeText(video, SessionSchema.Attribute.Video.codec) ?? "zstd" : "zstd"
         if video >= 0 { H5Gclose(video) }
-        let codec = ChunkCodec.cCodec(SessionOptions.Codec(rawValue: codecName) ?? .zstd)
+        let codec = SessionOptions.Codec(rawValue: codecName) ?? .zstd
 
         func chunk(_ index: Int64) -> (address: haddr_t, size: Int)? {
             var offset: [hsize_t] = [hsize_t(index), 0, 0, 0]
@@ -145,32 +145,33 @@ public enum SessionRecovery {
             if stored.count < info.size { stored = [UInt8](repeating: 0, count: info.size) }
             var offset: [hsize_t] = [hsize_t(index), 0, 0, 0]
             var filters: UInt32 = 0
-            guard H5Dread_chunk(frames, CX11Shim_H5P_DEFAULT(), &offset, &filters, &stored) >= 0 else { return false }
-            return CX11Shim_frame_decode(codec, stored, info.size, &decoded, frameBytes) == 0
+            guard H5Dread_chunk(frames, CHDF5Shim_H5P_DEFAULT(), &offset, &filters, &stored) >= 0 else { return false }
+            return ChunkCodec.decode(codec, stored, count: info.size, into: &decoded, expected: frameBytes)
         }
         // Chunks must all be present up to the cut...
         var keep: Int64 = 0
         while keep < before, chunk(keep) != nil { keep += 1 }
         // ...and the last kept ones must decode (a torn write is at the tail).
         while keep > 0, !decodes(keep - 1) { keep -= 1 }
-        for name in perFrameDatasets {
-            let dataset = H5Dopen2(file, "/video/\(name)", CX11Shim_H5P_DEFAULT())
+        let perFrame = SessionSchema.Video.perFrameTables.map(\.path)
+        for path in perFrame {
+            let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
             guard dataset >= 0 else { continue }
             keep = min(keep, Int64(HDF5.dimensions(dataset).first ?? 0))
-            if name == "timestamp_ns" {
+            if path == SessionSchema.Video.timestamps.path {
                 // Rows whose data never reached the disk read as 0.
                 keep = min(keep, lastNonZeroRow(dataset, column: nil) + 1)
             }
             H5Dclose(dataset)
         }
-        for name in ["frames"] + perFrameDatasets {
-            let dataset = H5Dopen2(file, "/video/\(name)", CX11Shim_H5P_DEFAULT())
+        for path in [SessionSchema.Video.frames] + perFrame {
+            let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
             guard dataset >= 0 else { continue }
             defer { H5Dclose(dataset) }
             var size = HDF5.dimensions(dataset)
             guard !size.isEmpty, Int64(size[0]) != keep else { continue }
             size[0] = hsize_t(keep)
-            try HDF5.check(H5Dset_extent(dataset, &size), "cutting /video/\(name) to \(keep) rows")
+            try HDF5.check(H5Dset_extent(dataset, &size), "cutting \(path) to \(keep) rows")
         }
         return (before, keep)
     }
@@ -183,12 +184,12 @@ public enum SessionRecovery {
         let memoryType: hid_t
         if let column {
             memoryType = H5Tcreate(H5T_COMPOUND, 8)
-            H5Tinsert(memoryType, column, 0, CX11Shim_H5T_NATIVE_INT64())
+            H5Tinsert(memoryType, column, 0, CHDF5Shim_H5T_NATIVE_INT64())
         } else {
-            memoryType = H5Tcopy(CX11Shim_H5T_NATIVE_INT64())
+            memoryType = H5Tcopy(CHDF5Shim_H5T_NATIVE_INT64())
         }
         defer { H5Tclose(memoryType) }
-        guard H5Dread(dataset, memoryType, CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &values) >= 0 else {
+        guard H5Dread(dataset, memoryType, CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &values) >= 0 else {
             return -1
         }
         var last = count - 1
@@ -199,12 +200,12 @@ public enum SessionRecovery {
     /// Cuts trailing rows whose `t_ns` is 0 (extended but never written); returns the rows kept.
     private static func trimTrailingEmptyRows(_ file: hid_t, _ path: String) throws(RecorderErrorBox) -> Int64 {
         guard HDF5.exists(file, path) else { return 0 }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return 0 }
         defer { H5Dclose(dataset) }
         var size = HDF5.dimensions(dataset)
         guard let rows = size.first, rows > 0 else { return 0 }
-        let keep = lastNonZeroRow(dataset, column: "t_ns") + 1
+        let keep = lastNonZeroRow(dataset, column: SessionSchema.timeColumn) + 1
         if keep < Int64(rows) {
             size[0] = hsize_t(keep)
             try HDF5.check(H5Dset_extent(dataset, &size), "cutting \(path) to \(keep) rows")

@@ -1,5 +1,6 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
+import FrameCodec
 import Logging
 import RecorderCore
 #if canImport(Glibc)

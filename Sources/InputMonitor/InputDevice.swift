@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CEvdev
-import CX11Shim
+import CLinuxShim
 import RecorderCore
 
 /// One event source in the input thread's epoll loop: an evdev node or the read end of a replay socket.
@@ -65,7 +65,7 @@ final class InputDevice {
         guard fd >= 0 else {
             return .failure(OpenFailure(message: "cannot open \(path): \(errnoText(errno))"))
         }
-        if CX11Shim_EVIOCSCLOCKID(fd, CLOCK_MONOTONIC) != 0 {
+        if CLinuxShim_EVIOCSCLOCKID(fd, CLOCK_MONOTONIC) != 0 {
             let error = errno
             Glibc.close(fd)
             return .failure(OpenFailure(message: "\(path) is not an evdev device (EVIOCSCLOCKID: \(errnoText(error)))"))

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CX11Shim
+import CLinuxShim
 import Foundation
 import RecorderCore
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CEvdev
-import CX11Shim
+import CLinuxShim
 import RecorderCore
 
 /// Decoding and storing: the one path every event takes, from a node or a replay.

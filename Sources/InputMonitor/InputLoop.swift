@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CEvdev
-import CX11Shim
+import CLinuxShim
 import Foundation
 import Logging
 import RecorderCore

@@ -1,20 +1,20 @@
-import CX11Shim
+import CLinuxShim
 
 /// The session's one clock: CLOCK_MONOTONIC in nanoseconds, shared by frames, input and state.
 public enum MonotonicClock {
     /// Nanoseconds on CLOCK_MONOTONIC now.
     @inline(__always)
-    public static func now() -> Int64 { CX11Shim_monotonic_ns() }
+    public static func now() -> Int64 { CLinuxShim_monotonic_ns() }
 
     /// Nanoseconds since the Unix epoch on CLOCK_REALTIME now.
-    public static func wallNow() -> Int64 { CX11Shim_realtime_ns() }
+    public static func wallNow() -> Int64 { CLinuxShim_realtime_ns() }
 
     /// Sleeps until an absolute CLOCK_MONOTONIC deadline (TIMER_ABSTIME, so no drift accumulates).
     @inline(__always)
-    public static func sleep(until deadline: Int64) { CX11Shim_sleep_until_monotonic_ns(deadline) }
+    public static func sleep(until deadline: Int64) { CLinuxShim_sleep_until_monotonic_ns(deadline) }
 
     /// CPU time the calling thread has used, user plus system, in nanoseconds.
-    public static func threadCPUTime() -> Int64 { CX11Shim_thread_cpu_ns() }
+    public static func threadCPUTime() -> Int64 { CLinuxShim_thread_cpu_ns() }
 
     /// The offset that turns a monotonic reading into UTC: `utc = mono + offset`.
     ///

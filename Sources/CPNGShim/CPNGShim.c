@@ -1,9 +1,9 @@
-#include "CX11Shim_png.h"
+#include "CPNGShim.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int CX11Shim_png_read_rgb(const char *path, uint8_t **pixels, int *width, int *height, char *message, int message_size) {
+int CPNGShim_read_rgb(const char *path, uint8_t **pixels, int *width, int *height, char *message, int message_size) {
     png_image image;
     memset(&image, 0, sizeof(image));
     image.version = PNG_IMAGE_VERSION;
@@ -34,4 +34,4 @@ int CX11Shim_png_read_rgb(const char *path, uint8_t **pixels, int *width, int *h
     return 0;
 }
 
-void CX11Shim_png_free(uint8_t *pixels) { free(pixels); }
+void CPNGShim_free(uint8_t *pixels) { free(pixels); }

@@ -1,12 +1,12 @@
-#ifndef CX11SHIM_PNG_H
-#define CX11SHIM_PNG_H
+#ifndef CPNGSHIM_H
+#define CPNGSHIM_H
 #include <png.h>
 #include <stdint.h>
 
 /// Decodes the PNG at `path` to 8-bit RGB (alpha composited on black, palettes and grey expanded) with
 /// libpng's simplified API, whose version and format constants are macros Swift cannot import.
-/// On success returns 0 and sets *pixels (malloc'd, width*height*3 bytes; free with CX11Shim_png_free).
+/// On success returns 0 and sets *pixels (malloc'd, width*height*3 bytes; free with CPNGShim_free).
 /// On failure returns -1 and writes libpng's message into `message`.
-int CX11Shim_png_read_rgb(const char *path, uint8_t **pixels, int *width, int *height, char *message, int message_size);
-void CX11Shim_png_free(uint8_t *pixels);
+int CPNGShim_read_rgb(const char *path, uint8_t **pixels, int *width, int *height, char *message, int message_size);
+void CPNGShim_free(uint8_t *pixels);
 #endif
