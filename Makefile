@@ -9,7 +9,7 @@ PYTHON ?= python3
 PIP_PACKAGES := h5py hdf5plugin numpy matplotlib pillow pytest wheel
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench clean
+.PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench clean fuzz fuzz-parsers
 
 deps: apt-deps pip-deps
 
@@ -47,6 +47,13 @@ demo: deps release
 
 bench: deps release
 	./bench/run_bench.sh
+
+# `make fuzz` runs every fuzz driver; each adds itself as a prerequisite (FUZZ_SECONDS per test).
+FUZZ_SECONDS ?= 200
+fuzz: fuzz-parsers
+
+fuzz-parsers: deps
+	./scripts/fuzz_parsers.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

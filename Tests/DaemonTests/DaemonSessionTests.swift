@@ -229,6 +229,9 @@ final class DaemonProcess {
         throw RecorderTestFailure("recorderd did not answer on \(socketPath): \(log_())")
     }
 
+    /// The daemon's process id (for /proc/PID/fd and signals).
+    var pid: Int32 { process.processIdentifier }
+
     private func log_() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     var log: String { log_() }
 
