@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DaemonControl
+import RecorderCore
 import Foundation
 import Testing
 import TestSupport
@@ -36,7 +37,7 @@ struct HostileDaemonTests {
         let output = folder.appendingPathComponent("piped.h5").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.recorderCLI)
-        process.arguments = ["record", "--output", output, "--duration", "1.5", "--input", "none", "--display", display.name, "--meta", "k=v"]
+        process.arguments = ["record", "--output", output, "--duration", "1.5", "--input", "none", "--display", display.name, "--meta", "title=\u{1B}]0;owned\u{07}\u{9B}2J"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
@@ -53,6 +54,12 @@ struct HostileDaemonTests {
                 print(int(f.attrs["clean_shutdown"]), f.attrs["end_reason"])
             """, arguments: [output])
         #expect(check.stdout.hasPrefix("1 duration"), "\(check.stdout) \(check.stderr)")
+
+        // The stored value is kept as given; the terminal sees it escaped.
+        let inspect = try runTool(TestPaths.recorderCLI, ["inspect", output])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("title=\\x1b]0;owned\\x07\\x9b2J"), "\(inspect.stdout)")
+        #expect(!inspect.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B }, "\(inspect.stdout)")
     }
 
     /// SIGTERM within a few milliseconds of a `start`: the session is refused or recorded and sealed, never left open.
@@ -79,7 +86,7 @@ struct HostileDaemonTests {
     @Test func failedStartsWithTwoReplaysLeakNoDescriptors() throws {
         let display = try XvfbDisplay()
         let daemon = try DaemonProcess(display: display)
-        let good = TestPaths.evemuFixtures.appendingPathComponent("ps2-generic-mouse.events").path
+        let good = TestPaths.evemuFixtures.appendingPathComponent("logitech-k400-plus.events").path
         let request = "{\"command\": \"start\", \"name\": \"leaky\", \"display\": \"\(display.name)\", \"input\": [\"replay:\(good)\", \"replay:/nonexistent/missing.events\"]}"
         func failedStart() throws {
             let reply = try ControlTestClient(path: daemon.socketPath).request(request, timeout: 20)
