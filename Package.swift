@@ -35,41 +35,51 @@ let package = Package(
         systemLibrary("CZstd", pkgConfig: "libzstd", apt: ["libzstd-dev"]),
         systemLibrary("CLZ4", pkgConfig: "liblz4", apt: ["liblz4-dev"]),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: ["libpng-dev"]),
+        // C shims, one per wrapped library; each depends only on what it wraps.
         .target(
             name: "CX11Shim",
-            dependencies: ["CX11", "CEvdev", "CHDF5", "CZstd", "CLZ4", "CPNG"],
-            cSettings: [.unsafeFlags(["-O2"])],
+            dependencies: ["CX11"],
             // pkg-config's x11 names only libX11; the extensions the shims call need their own libraries.
             linkerSettings: [.linkedLibrary("Xext"), .linkedLibrary("Xfixes"), .linkedLibrary("Xrandr")]
         ),
+        .target(name: "CLinuxShim"),
+        .target(name: "CHDF5Shim", dependencies: ["CHDF5", "CChunkCodec"]),
+        .target(name: "CChunkCodec", dependencies: ["CZstd", "CLZ4"], cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CFrameKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CPNGShim", dependencies: ["CPNG"]),
         .target(
             name: "RecorderCore",
             dependencies: [
-                "CX11Shim",
+                "CLinuxShim",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
         .target(
             name: "Capture",
-            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RecorderCore", "CX11", "CX11Shim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
-        .target(name: "InputMonitor", dependencies: ["RecorderCore", "CX11Shim"], swiftSettings: strictSwift),
+        .target(name: "InputMonitor", dependencies: ["RecorderCore", "CEvdev", "CLinuxShim", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .target(
             name: "StateExtractor",
-            dependencies: ["RecorderCore", "CX11Shim", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["RecorderCore", "CX11Shim", "CPNGShim", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "FrameCodec",
+            dependencies: ["RecorderCore", "CFrameKernels", "CChunkCodec", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(
             name: "HDF5Store",
-            dependencies: ["RecorderCore", "CX11Shim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RecorderCore", "FrameCodec", "CHDF5Shim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
-        .executableTarget(name: "storage-bench", dependencies: ["HDF5Store", "RecorderCore"], swiftSettings: strictSwift),
+        .executableTarget(name: "storage-bench", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .target(
             name: "Recording",
-            dependencies: ["RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store"],
+            dependencies: ["RecorderCore", "Capture", "InputMonitor", "StateExtractor", "HDF5Store", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(
@@ -83,27 +93,31 @@ let package = Package(
         ),
         .executableTarget(
             name: "recorderd",
-            dependencies: ["Recording", "DaemonControl", "HDF5Store", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["Recording", "DaemonControl", "HDF5Store", "RecorderCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .executableTarget(
             name: "recorder",
-            dependencies: ["Recording", "DaemonControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Recording", "DaemonControl", "HDF5Store", "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
         .executableTarget(
             name: "capture-bench",
-            dependencies: ["Capture", "RecorderCore", "CX11Shim"],
+            dependencies: ["Capture", "RecorderCore", "CX11", "CX11Shim", "CLinuxShim"],
             swiftSettings: strictSwift
         ),
         .target(name: "TestSupport", dependencies: ["RecorderCore", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
-        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"], swiftSettings: strictSwift),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CX11Shim", "RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "CX11", "CX11Shim", "RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "FrameCodecTests", dependencies: ["FrameCodec", "CFrameKernels", "CChunkCodec", "RecorderCore"], swiftSettings: strictSwift),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
     ]
 )

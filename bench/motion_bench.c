@@ -3,8 +3,8 @@
 // Usage: motion_bench WIDTH HEIGHT FRAME.rgb...   (consecutive frames; see motion_bench.sh)
 // The first frame is the keyframe; each later one is searched and XORed against it, as the writer
 // does under the default last-keyframe policy. Then a noise frame measures a search that finds nothing.
-#include "CX11Shim_hdf5.h"
-#include "CX11Shim_motion.h"
+#include "CChunkCodec.h"
+#include "CFrameKernels.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,21 +23,21 @@ static void load(const char *path, size_t pixels, uint8_t *bgrx) {
     free(rgb);
 }
 
-/// The writer's search (CX11Shim_find_shift, every stage allowed) against the unshifted share.
+/// The writer's search (CFrameKernels_find_shift, every stage allowed) against the unshifted share.
 static double search(const uint8_t *bgrx, size_t w, size_t h, const uint8_t *ref, int lx, int ly, int *dx, int *dy) {
-    double unshifted = CX11Shim_sampled_changed_share(bgrx, w * 4, w, h, ref, 1021);
-    return CX11Shim_find_shift(bgrx, w * 4, w, h, ref, 1021, unshifted, lx, ly, 1, 0.5, dx, dy);
+    double unshifted = CFrameKernels_sampled_changed_share(bgrx, w * 4, w, h, ref, 1021);
+    return CFrameKernels_find_shift(bgrx, w * 4, w, h, ref, 1021, unshifted, lx, ly, 1, 0.5, dx, dy);
 }
 
 int main(int argc, char **argv) {
     if (argc < 5) { fprintf(stderr, "usage: %s WIDTH HEIGHT FRAME.rgb FRAME.rgb...\n", argv[0]); return 2; }
     size_t w = (size_t)atoi(argv[1]), h = (size_t)atoi(argv[2]), pixels = w * h, bytes = pixels * 3;
     uint8_t *bgrx = malloc(pixels * 4), *ref = malloc(bytes + 64), *residual = malloc(bytes + 64);
-    CX11Shim_frame_codec *codec = CX11Shim_frame_codec_create(CX11SHIM_CODEC_ZSTD, 1);
-    size_t capacity = CX11Shim_frame_codec_bound(codec, bytes);
+    CChunkCodec_encoder *codec = CChunkCodec_encoder_create(CCHUNKCODEC_ZSTD, 1);
+    size_t capacity = CChunkCodec_encoder_bound(codec, bytes);
     uint8_t *chunk = malloc(capacity);
     load(argv[3], pixels, bgrx);
-    CX11Shim_bgrx_to_rgb(bgrx, w * 4, w, h, ref);
+    CFrameKernels_bgrx_to_rgb(bgrx, w * 4, w, h, ref);
     printf("| frame | displacement | sampled share | search ms | residual: xor + zstd ms | KB | whole: convert + zstd ms | KB |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
     int lx = 0, ly = 0;
@@ -52,14 +52,14 @@ int main(int argc, char **argv) {
         size_t motion_size = 0;
         double t2 = t1, t3 = t1;
         if (share <= 0.5) {
-            CX11Shim_bgrx_xor_rgb_shifted(bgrx, w * 4, w, h, ref, dx, dy, residual, NULL);
-            motion_size = CX11Shim_frame_codec_encode(codec, residual, bytes, chunk, capacity);
+            CFrameKernels_bgrx_xor_rgb_shifted(bgrx, w * 4, w, h, ref, dx, dy, residual, NULL);
+            motion_size = CChunkCodec_encode(codec, residual, bytes, chunk, capacity);
             t2 = now();
             lx = dx; ly = dy;
         }
         t3 = now();
-        CX11Shim_bgrx_to_rgb(bgrx, w * 4, w, h, residual);
-        size_t whole_size = CX11Shim_frame_codec_encode(codec, residual, bytes, chunk, capacity);
+        CFrameKernels_bgrx_to_rgb(bgrx, w * 4, w, h, residual);
+        size_t whole_size = CChunkCodec_encode(codec, residual, bytes, chunk, capacity);
         double t4 = now();
         printf("| %s | %d,%d | %.3f | %.2f | %.2f | %.0f | %.2f | %.0f |\n", argv[i], dx, dy, share, (t1 - t0) * 1e3,
                (t2 - t1) * 1e3, motion_size / 1024.0, (t4 - t3) * 1e3, whole_size / 1024.0);
@@ -79,6 +79,6 @@ int main(int argc, char **argv) {
     double t0 = now();
     double share = search(bgrx, w, h, ref, 0, 0, &dx, &dy);
     printf("noise frame (nothing matches): all stages %.2f ms, best share %.3f\n", (now() - t0) * 1e3, share);
-    CX11Shim_frame_codec_free(codec);
+    CChunkCodec_encoder_free(codec);
     return 0;
 }

@@ -8,9 +8,9 @@ set -euo pipefail
 session=$1 first=$2 count=${3:-32}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-gcc -O2 -I"$root/Sources/CX11Shim/include" $(pkg-config --cflags hdf5 libzstd liblz4) -o "$work/motion_bench" \
-    "$root/bench/motion_bench.c" "$root/Sources/CX11Shim/CX11Shim_motion.c" "$root/Sources/CX11Shim/CX11Shim_hdf5.c" \
-    $(pkg-config --libs hdf5 libzstd liblz4)
+gcc -O2 -I"$root/Sources/CFrameKernels/include" -I"$root/Sources/CChunkCodec/include" $(pkg-config --cflags libzstd liblz4) \
+    -o "$work/motion_bench" "$root/bench/motion_bench.c" "$root/Sources/CFrameKernels/CFrameKernels.c" \
+    "$root/Sources/CChunkCodec/CChunkCodec.c" $(pkg-config --libs libzstd liblz4)
 size=$(PYTHONPATH="$root/python" python3 - "$session" "$work" "$first" "$count" <<'PY'
 import sys, recorder_reader
 session, work, first, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

@@ -147,29 +147,12 @@ int CX11Shim_last_error(Display *display, unsigned char *error_code, unsigned ch
     return found;
 }
 
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#include <errno.h>
-
 int CX11Shim_visual_class(const Visual *visual) { return visual->class; }
 int CX11Shim_ImageByteOrder(Display *display) { return ImageByteOrder(display); }
-int CX11Shim_set_timer_slack_ns(unsigned long nanoseconds) { return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0); }
 
 void CX11Shim_destroy_image_header(XImage *image) {
     if (image == NULL) return;
     image->data = NULL;
     image->obdata = NULL;
     XDestroyImage(image);
-}
-
-int CX11Shim_set_thread_fifo(int priority) {
-    struct sched_param param = { .sched_priority = priority };
-    return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
-}
-
-int CX11Shim_set_thread_nice(int nice_value) {
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    return setpriority(PRIO_PROCESS, (id_t)tid, nice_value) == 0 ? 0 : errno;
 }

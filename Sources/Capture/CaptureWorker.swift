@@ -1,3 +1,4 @@
+import CLinuxShim
 import CX11Shim
 import Logging
 import RecorderCore
@@ -42,16 +43,16 @@ public final class CaptureWorker: Sendable {
     public func run(startup: StartupBarrier) {
         let logger = Logger(label: "capture")
         // Absolute sleeps otherwise wake up to 50 µs late (the default timer slack).
-        _ = CX11Shim_set_timer_slack_ns(1)
+        _ = CLinuxShim_set_timer_slack_ns(1)
         // The grab is ~1 ms every 16.7 ms, blocked on the X server the rest of the time, so a real-time
         // class costs others nothing and keeps the wake-up (the frame's timestamp) on the tick while the
         // compressors and the game fill both cores. Without CAP_SYS_NICE or RLIMIT_RTPRIO, fall back to
         // a higher weight (nice -10), and without that to the default.
-        let fifoResult = CX11Shim_set_thread_fifo(Self.threadRealtimePriority)
+        let fifoResult = CLinuxShim_set_thread_fifo(Self.threadRealtimePriority)
         if fifoResult == 0 {
             logger.debug("capture thread runs SCHED_FIFO \(Self.threadRealtimePriority)")
         } else {
-            let niceResult = CX11Shim_set_thread_nice(Self.threadNice)
+            let niceResult = CLinuxShim_set_thread_nice(Self.threadNice)
             logger.debug("capture thread: no SCHED_FIFO (errno \(fifoResult)), nice \(niceResult == 0 ? Self.threadNice : 0)")
         }
         let session: CaptureSession
@@ -83,7 +84,8 @@ public final class CaptureWorker: Sendable {
         let connection = try CaptureConnection(name: configuration.display)
         do {
             let target = try CaptureTarget.resolve(configuration: configuration, connection: connection)
-            let forbidSharedMemory = getenv("RECORDER_DISABLE_SHM").map { String(cString: $0) == "1" } ?? false
+            let forbidSharedMemory = configuration.forbidSharedMemory
+                || (getenv("RECORDER_DISABLE_SHM").map { String(cString: $0) == "1" } ?? false)
             let grabber = try FrameGrabber(connection: connection, width: target.width, height: target.height,
                                            slotCount: configuration.slotCount, forbidSharedMemory: forbidSharedMemory, logger: logger)
             return CaptureSession(

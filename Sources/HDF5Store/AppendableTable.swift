@@ -1,4 +1,4 @@
-import CX11Shim
+import CHDF5Shim
 import RecorderCore
 
 /// A chunked dataset with an unlimited first dimension that grows by batches of rows.
@@ -27,18 +27,18 @@ final class AppendableTable {
         self.type = type
         let rank: Int32 = layout.width > 1 ? 2 : 1
         var dims: [hsize_t] = layout.width > 1 ? [0, hsize_t(layout.width)] : [0]
-        var maxDims: [hsize_t] = layout.width > 1 ? [CX11Shim_H5S_UNLIMITED(), hsize_t(layout.width)] : [CX11Shim_H5S_UNLIMITED()]
+        var maxDims: [hsize_t] = layout.width > 1 ? [CHDF5Shim_H5S_UNLIMITED(), hsize_t(layout.width)] : [CHDF5Shim_H5S_UNLIMITED()]
         var chunk: [hsize_t] = layout.width > 1 ? [hsize_t(chunkRows), hsize_t(layout.width)] : [hsize_t(chunkRows)]
         let space = H5Screate_simple(rank, &dims, &maxDims)
         defer { H5Sclose(space) }
-        let dcpl = H5Pcreate(CX11Shim_H5P_DATASET_CREATE())
+        let dcpl = H5Pcreate(CHDF5Shim_H5P_DATASET_CREATE())
         defer { H5Pclose(dcpl) }
         H5Pset_chunk(dcpl, rank, &chunk)
-        let lcpl = H5Pcreate(CX11Shim_H5P_LINK_CREATE())
+        let lcpl = H5Pcreate(CHDF5Shim_H5P_LINK_CREATE())
         defer { H5Pclose(lcpl) }
         H5Pset_create_intermediate_group(lcpl, 1)
         do {
-            dataset = try HDF5.check(H5Dcreate2(location, path, type, space, lcpl, dcpl, CX11Shim_H5P_DEFAULT()),
+            dataset = try HDF5.check(H5Dcreate2(location, path, type, space, lcpl, dcpl, CHDF5Shim_H5P_DEFAULT()),
                                      "creating \(path)")
         } catch {
             H5Tclose(type)
@@ -76,7 +76,7 @@ final class AppendableTable {
         H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
         let memorySpace = H5Screate_simple(Int32(count.count), &count, nil)
         defer { H5Sclose(memorySpace) }
-        try HDF5.check(H5Dwrite(dataset, type, memorySpace, fileSpace, CX11Shim_H5P_DEFAULT(), buffer), "writing \(name)")
+        try HDF5.check(H5Dwrite(dataset, type, memorySpace, fileSpace, CHDF5Shim_H5P_DEFAULT(), buffer), "writing \(name)")
         rowsWritten = Int64(newCount)
         pending = 0
     }

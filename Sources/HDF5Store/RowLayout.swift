@@ -1,4 +1,4 @@
-import CX11Shim
+import CHDF5Shim
 import RecorderCore
 
 /// The packed byte layout of one row of a table dataset: a compound of numbers and fixed strings,
@@ -22,13 +22,13 @@ struct RowLayout {
         /// A new HDF5 type for this kind, little-endian in the file (caller closes).
         func makeType() -> hid_t {
             switch self {
-            case .int64: return H5Tcopy(CX11Shim_H5T_STD_I64LE())
-            case .int32: return H5Tcopy(CX11Shim_H5T_STD_I32LE())
-            case .uint16: return H5Tcopy(CX11Shim_H5T_STD_U16LE())
-            case .uint32: return H5Tcopy(CX11Shim_H5T_STD_U32LE())
-            case .uint64: return H5Tcopy(CX11Shim_H5T_STD_U64LE())
-            case .uint8: return H5Tcopy(CX11Shim_H5T_STD_U8LE())
-            case .float64: return H5Tcopy(CX11Shim_H5T_IEEE_F64LE())
+            case .int64: return H5Tcopy(CHDF5Shim_H5T_STD_I64LE())
+            case .int32: return H5Tcopy(CHDF5Shim_H5T_STD_I32LE())
+            case .uint16: return H5Tcopy(CHDF5Shim_H5T_STD_U16LE())
+            case .uint32: return H5Tcopy(CHDF5Shim_H5T_STD_U32LE())
+            case .uint64: return H5Tcopy(CHDF5Shim_H5T_STD_U64LE())
+            case .uint8: return H5Tcopy(CHDF5Shim_H5T_STD_U8LE())
+            case .float64: return H5Tcopy(CHDF5Shim_H5T_IEEE_F64LE())
             case .string(let n): return HDF5.fixedString(n)
             }
         }

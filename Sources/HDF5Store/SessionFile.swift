@@ -1,6 +1,7 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
 #if canImport(Glibc)
+import FrameCodec
 import Glibc
 #endif
 import RecorderCore
@@ -14,6 +15,8 @@ final class SessionFile {
     static func formatVersion(_ options: SessionOptions) -> Int64 { options.motionReference ? 2 : 1 }
 
     let path: String
+    /// The descriptor that created the file; its OFD lock marks the file live until the writer ends.
+    let pinned: PinnedFile
     private(set) var file: hid_t
     private var groups: [hid_t] = []
     private let frames: hid_t
@@ -30,16 +33,17 @@ final class SessionFile {
     let devices: AppendableTable
     let capabilities: AppendableTable
     let keysHeld: AppendableTable
+    let absInfo: AppendableTable
+    let stateAtOpen: AppendableTable
     let samples: AppendableTable
     let windows: AppendableTable
     let notes: AppendableTable
     private var tables: [AppendableTable] {
-        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, samples, windows, notes]
+        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, absInfo, stateAtOpen,
+         samples, windows, notes]
             + (referenceShifts.map { [$0] } ?? [])
     }
     private(set) var framesWritten: Int64 = 0
-    /// True once `H5Fstart_swmr_write` succeeded: no object or attribute may be created after it.
-    private(set) var swmrStarted = false
     private var isOpen = true
 
     /// Creates the file exclusively (mode 0600, never replacing anything), lays out every object and
@@ -47,13 +51,9 @@ final class SessionFile {
     init(configuration: WriterConfiguration) throws(RecorderErrorBox) {
         HDF5.prepareThread()
         path = configuration.path
-        let descriptor = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            let saved = errno
-            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : String(cString: strerror(saved))
-            throw RecorderErrorBox(message: "cannot create \(path): \(why)", errno: saved)
-        }
-        Glibc.close(descriptor)
+        // HDF5 creates through the descriptor's /proc name: a symlink swapped in at `path` after the
+        // exclusive create is never followed.
+        pinned = try PinnedFile.create(path: path)
         var created: hid_t = -1
         var made: [AppendableTable] = []
         var madeGroups: [hid_t] = []
@@ -61,71 +61,76 @@ final class SessionFile {
         do {
             let fapl = try HDF5.latestFormatFileAccess()
             defer { H5Pclose(fapl) }
-            created = try HDF5.check(H5Fcreate(path, CX11Shim_H5F_ACC_TRUNC(), CX11Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            created = try HDF5.check(H5Fcreate(pinned.hdf5Path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            try pinned.checkSameFile(created)
             let options = configuration.options
             let geometry = configuration.geometry
             try SessionFile.writeRootAttributes(created, configuration)
 
             func group(_ name: String) throws(RecorderErrorBox) -> hid_t {
-                let g = try HDF5.check(H5Gcreate2(created, name, CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT(), CX11Shim_H5P_DEFAULT()),
+                let g = try HDF5.check(H5Gcreate2(created, name, CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT()),
                                        "creating group \(name)")
                 madeGroups.append(g)
                 return g
             }
-            func table(_ path: String, _ layout: RowLayout, chunk: Int, buffer: Int) throws(RecorderErrorBox) -> AppendableTable {
-                let t = try AppendableTable(location: created, path: path, layout: layout, chunkRows: chunk, bufferRows: buffer)
+            func table(_ schema: SessionSchema.Table) throws(RecorderErrorBox) -> AppendableTable {
+                let t = try AppendableTable(location: created, path: schema.path, layout: schema.layout,
+                                            chunkRows: schema.chunkRows, bufferRows: schema.bufferRows)
                 made.append(t)
                 return t
             }
 
-            let video = try group("video")
-            try HDF5.writeAttribute(video, "fps", int: Int64(options.fps))
-            try HDF5.writeAttribute(video, "width", int: Int64(geometry.width))
-            try HDF5.writeAttribute(video, "height", int: Int64(geometry.height))
-            try HDF5.writeAttribute(video, "codec", string: options.codec.rawValue)
-            try HDF5.writeAttribute(video, "compression_level", int: Int64(options.compressionLevel))
-            try HDF5.writeAttribute(video, "keyframe_interval", int: Int64(options.keyframeInterval))
-            try HDF5.writeAttribute(video, "reference_policy", string: configuration.referencePolicy.rawValue)
-            try HDF5.writeAttribute(video, "target", string: geometry.target)
-            try HDF5.writeAttribute(video, "shared_memory", int: geometry.usesSharedMemory ? 1 : 0)
-            try HDF5.writeAttribute(video, "pixel_format", string: "RGB")
-            framesDataset = try SessionFile.createFrames(video, geometry: geometry, options: options)
-            let perFrame = 1024
-            let i64 = RowLayout(plain: .int64)
-            timestamps = try table("/video/timestamp_ns", i64, chunk: perFrame, buffer: 256)
-            ticks = try table("/video/tick", i64, chunk: perFrame, buffer: 256)
-            references = try table("/video/reference", i64, chunk: perFrame, buffer: 256)
-            cursors = try table("/video/cursor", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256)
-            origins = try table("/video/origin", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256)
-            flags = try table("/video/flags", RowLayout(plain: .uint32), chunk: perFrame, buffer: 256)
-            referenceShifts = options.motionReference
-                ? try table("/video/reference_shift", RowLayout(plain: .int32, width: 2), chunk: perFrame, buffer: 256) : nil
+            typealias VideoAttribute = SessionSchema.Attribute.Video
+            let video = try group(SessionSchema.Group.video)
+            try HDF5.writeAttribute(video, VideoAttribute.fps, int: Int64(options.fps))
+            try HDF5.writeAttribute(video, VideoAttribute.width, int: Int64(geometry.width))
+            try HDF5.writeAttribute(video, VideoAttribute.height, int: Int64(geometry.height))
+            try HDF5.writeAttribute(video, VideoAttribute.codec, string: options.codec.rawValue)
+            try HDF5.writeAttribute(video, VideoAttribute.compressionLevel, int: Int64(options.compressionLevel))
+            try HDF5.writeAttribute(video, VideoAttribute.keyframeInterval, int: Int64(options.keyframeInterval))
+            try HDF5.writeAttribute(video, VideoAttribute.referencePolicy, string: configuration.referencePolicy.rawValue)
+            try HDF5.writeAttribute(video, VideoAttribute.target, string: geometry.target)
+            try HDF5.writeAttribute(video, VideoAttribute.sharedMemory, int: geometry.usesSharedMemory ? 1 : 0)
+            try HDF5.writeAttribute(video, VideoAttribute.pixelFormat, string: "RGB")
+            framesDataset = try SessionFile.createFrames(created, geometry: geometry, options: options)
+            timestamps = try table(SessionSchema.Video.timestamps)
+            ticks = try table(SessionSchema.Video.ticks)
+            references = try table(SessionSchema.Video.references)
+            cursors = try table(SessionSchema.Video.cursors)
+            origins = try table(SessionSchema.Video.origins)
+            flags = try table(SessionSchema.Video.flags)
+            referenceShifts = options.motionReference ? try table(SessionSchema.Video.referenceShifts) : nil
 
-            let input = try group("input")
+            typealias InputAttribute = SessionSchema.Attribute.Input
+            let input = try group(SessionSchema.Group.input)
             var inputAttributes = configuration.inputAttributes
-            try HDF5.writeAttribute(input, "sources", string: inputAttributes.removeValue(forKey: "sources")
+            try HDF5.writeAttribute(input, InputAttribute.sources, string: inputAttributes.removeValue(forKey: InputAttribute.sources)
                 ?? SessionFile.json(options.inputs.map(\.description)))
-            try HDF5.writeAttribute(input, "redact_keys", int: options.redactKeys ? 1 : 0)
-            try HDF5.writeAttribute(input, "input_focus", string: inputAttributes.removeValue(forKey: "input_focus") ?? (options.inputFocus ?? ""))
+            try HDF5.writeAttribute(input, InputAttribute.redactKeys, int: options.redactKeys ? 1 : 0)
+            try HDF5.writeAttribute(input, InputAttribute.inputFocus,
+                                    string: inputAttributes.removeValue(forKey: InputAttribute.inputFocus) ?? (options.inputFocus ?? ""))
             for (key, value) in inputAttributes.sorted(by: { $0.key < $1.key }) { try HDF5.writeAttribute(input, key, string: value) }
-            events = try table("/input/events", SessionFile.eventLayout, chunk: 4096, buffer: 8192)
-            devices = try table("/input/devices", SessionFile.deviceLayout, chunk: 16, buffer: 16)
-            capabilities = try table("/input/capabilities", SessionFile.capabilityLayout, chunk: 1024, buffer: 1024)
-            keysHeld = try table("/input/keys_held_at_start", SessionFile.keyHeldLayout, chunk: 64, buffer: 64)
+            events = try table(SessionSchema.Input.events)
+            devices = try table(SessionSchema.Input.devices)
+            capabilities = try table(SessionSchema.Input.capabilities)
+            keysHeld = try table(SessionSchema.Input.keysHeld)
+            absInfo = try table(SessionSchema.Input.absInfo)
+            stateAtOpen = try table(SessionSchema.Input.stateAtOpen)
 
-            let state = try group("state")
+            typealias StateAttribute = SessionSchema.Attribute.State
+            let state = try group(SessionSchema.Group.state)
             var stateAttributes = configuration.stateAttributes
-            try HDF5.writeAttribute(state, "rate_hz", double: options.stateRate)
-            try HDF5.writeAttribute(state, "probes_json", string: stateAttributes.removeValue(forKey: "probes_json") ?? "[]")
-            try HDF5.writeAttribute(state, "probe_config", string: stateAttributes.removeValue(forKey: "probe_config") ?? "")
+            try HDF5.writeAttribute(state, StateAttribute.rateHz, double: options.stateRate)
+            try HDF5.writeAttribute(state, StateAttribute.probesJSON, string: stateAttributes.removeValue(forKey: StateAttribute.probesJSON) ?? "[]")
+            try HDF5.writeAttribute(state, StateAttribute.probeConfig, string: stateAttributes.removeValue(forKey: StateAttribute.probeConfig) ?? "")
             for (key, value) in stateAttributes.sorted(by: { $0.key < $1.key }) { try HDF5.writeAttribute(state, key, string: value) }
-            samples = try table("/state/samples", SessionFile.sampleLayout(configuration.stateFields), chunk: 256, buffer: 64)
-            windows = try table("/state/window", SessionFile.windowLayout, chunk: 64, buffer: 16)
+            samples = try table(SessionSchema.State.samples(configuration.stateFields))
+            windows = try table(SessionSchema.State.window)
 
-            _ = try group("log")
-            notes = try table("/log/notes", SessionFile.noteLayout, chunk: 64, buffer: 64)
+            _ = try group(SessionSchema.Group.log)
+            notes = try table(SessionSchema.Log.notes)
 
-            let meta = try group("meta")
+            let meta = try group(SessionSchema.Group.meta)
             for entry in options.meta { try HDF5.writeAttribute(meta, entry.key, string: entry.value) }
 
             try HDF5.check(H5Fstart_swmr_write(created), "starting SWMR writing")
@@ -141,76 +146,56 @@ final class SessionFile {
         groups = madeGroups
         frames = framesDataset
         frameShape = (configuration.geometry.height, configuration.geometry.width)
-        swmrStarted = true
     }
 
     deinit { closeQuietly() }
 
     // MARK: Layout
 
-    static let eventLayout = RowLayout(compound: [
-        ("t_ns", .int64), ("device", .uint16), ("type", .uint16), ("code", .uint16), ("value", .int32), ("flags", .uint16),
-    ])
-    static let deviceLayout = RowLayout(compound: [
-        ("id", .uint16), ("name", .string(128)), ("path", .string(256)), ("bus", .uint16), ("vendor", .uint16),
-        ("product", .uint16), ("version", .uint16), ("phys", .string(128)), ("uniq", .string(128)), ("kind", .string(16)),
-        ("first_seen_ns", .int64),
-    ])
-    static let capabilityLayout = RowLayout(compound: [("device", .uint16), ("type", .uint16), ("code", .uint16)])
-    static let keyHeldLayout = RowLayout(compound: [("device", .uint16), ("code", .uint16)])
-    static let windowLayout = RowLayout(compound: [
-        ("t_ns", .int64), ("window_id", .uint64), ("title", .string(256)), ("wm_class", .string(128)), ("pid", .int32),
-        ("x", .int32), ("y", .int32), ("width", .int32), ("height", .int32),
-    ])
-    static let noteLayout = RowLayout(compound: [("t_ns", .int64), ("source", .string(16)), ("kind", .string(32)), ("message", .string(256))])
-
-    static func sampleLayout(_ fields: [StateField]) -> RowLayout {
-        RowLayout(compound: [("t_ns", .int64)] + fields.map { ($0.name, RowLayout.Kind($0.kind)) })
-    }
-
-    private static func createFrames(_ video: hid_t, geometry: FrameGeometry, options: SessionOptions) throws(RecorderErrorBox) -> hid_t {
+    private static func createFrames(_ file: hid_t, geometry: FrameGeometry, options: SessionOptions) throws(RecorderErrorBox) -> hid_t {
         let h = hsize_t(geometry.height), w = hsize_t(geometry.width)
         var dims: [hsize_t] = [0, h, w, 3]
-        var maxDims: [hsize_t] = [CX11Shim_H5S_UNLIMITED(), h, w, 3]
+        var maxDims: [hsize_t] = [CHDF5Shim_H5S_UNLIMITED(), h, w, 3]
         var chunk: [hsize_t] = [1, h, w, 3]
         let space = H5Screate_simple(4, &dims, &maxDims)
         defer { H5Sclose(space) }
-        let dcpl = H5Pcreate(CX11Shim_H5P_DATASET_CREATE())
+        let dcpl = H5Pcreate(CHDF5Shim_H5P_DATASET_CREATE())
         defer { H5Pclose(dcpl) }
         H5Pset_chunk(dcpl, 4, &chunk)
         H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER)
         switch options.codec {
         case .zstd:
             var level = UInt32(max(0, options.compressionLevel))
-            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CX11SHIM_FILTER_ZSTD), UInt32(H5Z_FLAG_MANDATORY), 1, &level), "adding the zstd filter")
+            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CHDF5SHIM_FILTER_ZSTD), UInt32(H5Z_FLAG_MANDATORY), 1, &level), "adding the zstd filter")
         case .lz4:
             var blockSize: UInt32 = 0 // 0: the filter's default; our chunks say their own block size
-            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CX11SHIM_FILTER_LZ4), UInt32(H5Z_FLAG_MANDATORY), 1, &blockSize), "adding the lz4 filter")
+            try HDF5.check(H5Pset_filter(dcpl, H5Z_filter_t(CHDF5SHIM_FILTER_LZ4), UInt32(H5Z_FLAG_MANDATORY), 1, &blockSize), "adding the lz4 filter")
         case .none:
             break
         }
         // Chunks are written directly; a chunk cache would only hold copies.
-        let dapl = H5Pcreate(CX11Shim_H5P_DATASET_ACCESS())
+        let dapl = H5Pcreate(CHDF5Shim_H5P_DATASET_ACCESS())
         defer { H5Pclose(dapl) }
         H5Pset_chunk_cache(dapl, 0, 0, 1.0)
-        return try HDF5.check(H5Dcreate2(video, "frames", CX11Shim_H5T_STD_U8LE(), space, CX11Shim_H5P_DEFAULT(), dcpl, dapl),
-                              "creating /video/frames")
+        return try HDF5.check(H5Dcreate2(file, SessionSchema.Video.frames, CHDF5Shim_H5T_STD_U8LE(), space, CHDF5Shim_H5P_DEFAULT(), dcpl, dapl),
+                              "creating \(SessionSchema.Video.frames)")
     }
 
     private static func writeRootAttributes(_ file: hid_t, _ configuration: WriterConfiguration) throws(RecorderErrorBox) {
         var extra = configuration.rootAttributes
-        try HDF5.writeAttribute(file, "format", string: "recorder-session")
-        try HDF5.writeAttribute(file, "format_version", int: formatVersion(configuration.options))
-        try HDF5.writeAttribute(file, "started_at_utc", string: iso8601(utcNs: configuration.sessionStartNs &+ configuration.monoToUTCNs))
-        try HDF5.writeAttribute(file, "mono_to_utc_ns", int: configuration.monoToUTCNs)
-        try HDF5.writeAttribute(file, "session_start_ns", int: configuration.sessionStartNs)
-        try HDF5.writeAttribute(file, "end_reason", string: "")
-        try HDF5.writeAttribute(file, "end_detail", string: "")
-        try HDF5.writeAttribute(file, "clean_shutdown", int: 0)
-        try HDF5.writeAttribute(file, "recorder_version", string: extra.removeValue(forKey: "recorder_version") ?? "unknown")
+        typealias Root = SessionSchema.Attribute.Root
+        try HDF5.writeAttribute(file, Root.format, string: SessionSchema.format)
+        try HDF5.writeAttribute(file, Root.formatVersion, int: formatVersion(configuration.options))
+        try HDF5.writeAttribute(file, Root.startedAtUTC, string: iso8601(utcNs: configuration.sessionStartNs &+ configuration.monoToUTCNs))
+        try HDF5.writeAttribute(file, Root.monoToUTCNs, int: configuration.monoToUTCNs)
+        try HDF5.writeAttribute(file, Root.sessionStartNs, int: configuration.sessionStartNs)
+        try HDF5.writeAttribute(file, Root.endReason, string: "")
+        try HDF5.writeAttribute(file, Root.endDetail, string: "")
+        try HDF5.writeAttribute(file, Root.cleanShutdown, int: 0)
+        try HDF5.writeAttribute(file, Root.recorderVersion, string: extra.removeValue(forKey: Root.recorderVersion) ?? "unknown")
         let optionsJSON = (try? JSONEncoder().encode(configuration.options)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        try HDF5.writeAttribute(file, "options_json", string: extra.removeValue(forKey: "options_json") ?? optionsJSON)
-        try HDF5.writeAttribute(file, "summary_json", string: "")
+        try HDF5.writeAttribute(file, Root.optionsJSON, string: extra.removeValue(forKey: Root.optionsJSON) ?? optionsJSON)
+        try HDF5.writeAttribute(file, Root.summaryJSON, string: "")
         for (key, value) in extra.sorted(by: { $0.key < $1.key }) { try HDF5.writeAttribute(file, key, string: value) }
     }
 
@@ -237,9 +222,9 @@ final class SessionFile {
     func appendFrame(_ frame: CapturedFrame, _ encoded: FrameEncoder.Encoded) throws(RecorderErrorBox) {
         let index = hsize_t(framesWritten)
         var size: [hsize_t] = [index + 1, hsize_t(frameShape.height), hsize_t(frameShape.width), 3]
-        try HDF5.check(H5Dset_extent(frames, &size), "extending /video/frames")
+        try HDF5.check(H5Dset_extent(frames, &size), "extending \(SessionSchema.Video.frames)")
         var offset: [hsize_t] = [index, 0, 0, 0]
-        try HDF5.check(H5Dwrite_chunk(frames, CX11Shim_H5P_DEFAULT(), 0, &offset, encoded.size, encoded.bytes),
+        try HDF5.check(H5Dwrite_chunk(frames, CHDF5Shim_H5P_DEFAULT(), 0, &offset, encoded.size, encoded.bytes),
                        "writing frame \(index)")
         framesWritten += 1
         try timestamps.append { $0.setElement(0, frame.timestampNs) }
@@ -264,7 +249,7 @@ final class SessionFile {
             row.set(0, device.id); row.set(1, string: device.name); row.set(2, string: device.path)
             row.set(3, device.bus); row.set(4, device.vendor); row.set(5, device.product); row.set(6, device.version)
             row.set(7, string: device.phys); row.set(8, string: device.uniq); row.set(9, string: device.kind)
-            row.set(10, device.firstSeenNs)
+            row.set(10, device.firstSeenNs); row.set(11, string: device.clockSource)
         }
         for (type, codes) in device.capabilities.sorted(by: { $0.key < $1.key }) {
             for code in codes.sorted() {
@@ -273,6 +258,15 @@ final class SessionFile {
         }
         for code in device.keysHeldAtStart {
             try keysHeld.append { row in row.set(0, device.id); row.set(1, code) }
+        }
+        for axis in device.absAxes {
+            try absInfo.append { row in
+                row.set(0, device.id); row.set(1, axis.code); row.set(2, axis.minimum); row.set(3, axis.maximum)
+                row.set(4, axis.fuzz); row.set(5, axis.flat); row.set(6, axis.resolution); row.set(7, axis.value)
+            }
+        }
+        for state in device.stateAtOpen {
+            try stateAtOpen.append { row in row.set(0, device.id); row.set(1, state.type); row.set(2, state.code); row.set(3, state.value) }
         }
     }
 
@@ -306,16 +300,13 @@ final class SessionFile {
     /// Writes buffered rows and makes everything durable for SWMR readers and crash recovery.
     func flush() throws(RecorderErrorBox) {
         try writePending()
-        try HDF5.check(H5Dflush(frames), "flushing /video/frames")
+        try HDF5.check(H5Dflush(frames), "flushing \(SessionSchema.Video.frames)")
         for table in tables { try table.flush() }
         try HDF5.check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flushing \(path)")
     }
 
     /// Size of the file on disk.
-    var fileBytes: Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-    }
+    var fileBytes: Int64 { pinned.size }
 
     /// Closes every object and the file.
     func close() throws(RecorderErrorBox) {
@@ -341,17 +332,22 @@ final class SessionFile {
     }
 
     /// Reopens the closed file without SWMR and writes the final root attributes.
-    static func seal(path: String, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
+    ///
+    /// The file is reopened through `pinned`, the descriptor that created it, never by path.
+    static func seal(_ pinned: PinnedFile, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
         HDF5.prepareThread()
+        let path = pinned.path
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
-        let file = try HDF5.check(H5Fopen(path, CX11Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
+        let file = try HDF5.check(H5Fopen(pinned.hdf5Path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
         var closed = false
         defer { if !closed { H5Fclose(file) } }
-        try HDF5.writeAttribute(file, "end_reason", string: endReason.rawValue)
-        try HDF5.writeAttribute(file, "end_detail", string: detail ?? "")
-        try HDF5.writeAttribute(file, "clean_shutdown", int: cleanShutdown ? 1 : 0)
-        try HDF5.writeAttribute(file, "summary_json", string: summaryJSON)
+        try pinned.checkSameFile(file)
+        typealias Root = SessionSchema.Attribute.Root
+        try HDF5.writeAttribute(file, Root.endReason, string: endReason.rawValue)
+        try HDF5.writeAttribute(file, Root.endDetail, string: detail ?? "")
+        try HDF5.writeAttribute(file, Root.cleanShutdown, int: cleanShutdown ? 1 : 0)
+        try HDF5.writeAttribute(file, Root.summaryJSON, string: summaryJSON)
         closed = true
         try HDF5.check(H5Fclose(file), "closing \(path) after sealing")
     }

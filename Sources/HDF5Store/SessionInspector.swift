@@ -1,4 +1,4 @@
-import CX11Shim
+import CHDF5Shim
 import Foundation
 import RecorderCore
 
@@ -48,112 +48,123 @@ public struct SessionSummary: Sendable, Codable, Equatable {
 public enum SessionInspector {
     public static func inspect(path: String) throws(RecorderError) -> SessionSummary {
         HDF5.prepareThread()
-        // As a SWMR reader first, so a file being written reads consistently; then plainly.
-        var file: hid_t = -1
-        if let fapl = try? HDF5.latestFormatFileAccess() {
-            file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY() | CX11Shim_H5F_ACC_SWMR_READ(), fapl)
-            H5Pclose(fapl)
-        }
-        if file < 0 { file = H5Fopen(path, CX11Shim_H5F_ACC_RDONLY(), CX11Shim_H5P_DEFAULT()) }
+        let pinned: PinnedFile
+        do { pinned = try PinnedFile.openExisting(path: path, writable: false) } catch { throw error.recorderError }
+        let fileBytes = pinned.size
+        let limit = HDF5.readLimit(fileBytes: fileBytes)
+        let file = HDF5.openForReading(pinned)
         guard file >= 0 else {
             throw .storage("cannot open \(path) as an HDF5 session file (after a crash run `recorder recover \(path)` first)")
         }
         defer { H5Fclose(file) }
-        guard HDF5.readAttributeText(file, "format") == "recorder-session" else {
-            throw .storage("\(path) is an HDF5 file but not a recorder session (no format = recorder-session)")
+        typealias Root = SessionSchema.Attribute.Root
+        typealias Video = SessionSchema.Attribute.Video
+        guard HDF5.readAttributeText(file, Root.format) == SessionSchema.format else {
+            throw .storage("\(path) is an HDF5 file but not a recorder session (no \(Root.format) = \(SessionSchema.format))")
         }
         func attr(_ object: hid_t, _ name: String) -> String { HDF5.readAttributeText(object, name) ?? "" }
         func int(_ object: hid_t, _ name: String) -> Int { Int(attr(object, name)) ?? 0 }
         func rows(_ name: String) -> Int64 {
             guard HDF5.exists(file, name) else { return 0 }
-            let d = H5Dopen2(file, name, CX11Shim_H5P_DEFAULT())
+            let d = H5Dopen2(file, name, CHDF5Shim_H5P_DEFAULT())
             guard d >= 0 else { return 0 }
             defer { H5Dclose(d) }
-            return Int64(HDF5.dimensions(d).first ?? 0)
+            return HDF5.rowCount(d)
         }
 
-        let video = H5Gopen2(file, "/video", CX11Shim_H5P_DEFAULT())
+        let video = H5Gopen2(file, SessionSchema.Group.video, CHDF5Shim_H5P_DEFAULT())
         defer { if video >= 0 { H5Gclose(video) } }
-        let width = int(video, "width"), height = int(video, "height")
-        let frameCount = rows("/video/frames")
-        let references = readInt64(file, "/video/reference")
-        let ticks = readInt64(file, "/video/tick")
-        let shifts = readInt64(file, "/video/reference_shift")
+        let width = int(video, Video.width), height = int(video, Video.height)
+        let frameCount = rows(SessionSchema.Video.frames)
+        let references = readInt64(file, SessionSchema.Video.references.path, limit: limit)
+        let ticks = readInt64(file, SessionSchema.Video.ticks.path, limit: limit)
+        let shifts = readInt64(file, SessionSchema.Video.referenceShifts.path, limit: limit)
         let shifted = stride(from: 0, to: shifts.count - 1, by: 2).filter { shifts[$0] != 0 || shifts[$0 + 1] != 0 }.count
-        let timestamps = readInt64(file, "/video/timestamp_ns")
+        let timestamps = readInt64(file, SessionSchema.Video.timestamps.path, limit: limit)
         var stored: Int64 = 0
-        if HDF5.exists(file, "/video/frames") {
-            let frames = H5Dopen2(file, "/video/frames", CX11Shim_H5P_DEFAULT())
+        if HDF5.exists(file, SessionSchema.Video.frames) {
+            let frames = H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT())
             if frames >= 0 {
-                stored = Int64(H5Dget_storage_size(frames))
+                stored = Int64(clamping: H5Dget_storage_size(frames))
                 H5Dclose(frames)
             }
         }
-        let raw = frameCount * Int64(width * height * 3)
-        let dropped: Int64 = ticks.count > 1 ? max(0, ticks.last! - ticks.first! + 1 - Int64(ticks.count)) : 0
-        let duration = timestamps.count > 1 ? Double(timestamps.last! - timestamps.first!) / 1e9 : 0
+        // Every figure below comes from the file: computed so that no value can overflow.
+        let raw: Int64 = {
+            guard width > 0, height > 0 else { return 0 }
+            let pixels = Int64(width).multipliedReportingOverflow(by: Int64(height))
+            let frame = pixels.partialValue.multipliedReportingOverflow(by: 3)
+            let total = frame.partialValue.multipliedReportingOverflow(by: frameCount)
+            return pixels.overflow || frame.overflow || total.overflow ? 0 : total.partialValue
+        }()
+        let dropped: Int64 = {
+            guard let first = ticks.first, let last = ticks.last, ticks.count > 1 else { return 0 }
+            let span = last.subtractingReportingOverflow(first)
+            return span.overflow ? 0 : max(0, span.partialValue - Int64(ticks.count) + 1)
+        }()
+        let duration = timestamps.count > 1 ? (Double(timestamps.last!) - Double(timestamps.first!)) / 1e9 : 0
 
         var meta: [String: String] = [:]
-        if HDF5.exists(file, "/meta") {
-            let group = H5Gopen2(file, "/meta", CX11Shim_H5P_DEFAULT())
+        if HDF5.exists(file, SessionSchema.Group.meta) {
+            let group = H5Gopen2(file, SessionSchema.Group.meta, CHDF5Shim_H5P_DEFAULT())
             if group >= 0 {
                 for name in HDF5.attributeNames(group) { meta[name] = attr(group, name) }
                 H5Gclose(group)
             }
         }
         return SessionSummary(
-            path: path, format: attr(file, "format"), formatVersion: Int64(attr(file, "format_version")) ?? 0,
-            recorderVersion: attr(file, "recorder_version"), startedAtUTC: attr(file, "started_at_utc"),
-            endReason: attr(file, "end_reason"), endDetail: attr(file, "end_detail"),
-            cleanShutdown: attr(file, "clean_shutdown") == "1", live: attr(file, "end_reason").isEmpty, width: width, height: height,
-            fps: int(video, "fps"), codec: attr(video, "codec"), compressionLevel: int(video, "compression_level"),
-            keyframeInterval: int(video, "keyframe_interval"), referencePolicy: attr(video, "reference_policy"),
-            target: attr(video, "target"), frames: frameCount, keyframes: Int64(references.filter { $0 < 0 }.count),
+            path: path, format: attr(file, Root.format), formatVersion: Int64(attr(file, Root.formatVersion)) ?? 0,
+            recorderVersion: attr(file, Root.recorderVersion), startedAtUTC: attr(file, Root.startedAtUTC),
+            endReason: attr(file, Root.endReason), endDetail: attr(file, Root.endDetail),
+            cleanShutdown: attr(file, Root.cleanShutdown) == "1", live: attr(file, Root.endReason).isEmpty, width: width, height: height,
+            fps: int(video, Video.fps), codec: attr(video, Video.codec), compressionLevel: int(video, Video.compressionLevel),
+            keyframeInterval: int(video, Video.keyframeInterval), referencePolicy: attr(video, Video.referencePolicy),
+            target: attr(video, Video.target), frames: frameCount, keyframes: Int64(references.filter { $0 < 0 }.count),
             shiftedFrames: Int64(shifted),
             durationSeconds: duration, droppedTicks: dropped, storedFrameBytes: stored, rawFrameBytes: raw,
-            compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows("/input/events"),
-            devices: readStrings(file, "/input/devices", member: "name", size: 128),
-            stateSamples: rows("/state/samples"), stateFields: memberNames(file, "/state/samples"),
-            windowChanges: rows("/state/window"), notes: rows("/log/notes"),
-            fileBytes: SessionRecovery.fileSize(path), meta: meta, summaryJSON: attr(file, "summary_json"))
+            compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows(SessionSchema.Input.events.path),
+            devices: readStrings(file, SessionSchema.Input.devices, member: SessionSchema.Input.deviceName, limit: limit),
+            stateSamples: rows(SessionSchema.State.samplesPath), stateFields: memberNames(file, SessionSchema.State.samplesPath),
+            windowChanges: rows(SessionSchema.State.window.path), notes: rows(SessionSchema.Log.notes.path),
+            fileBytes: fileBytes, meta: meta, summaryJSON: attr(file, Root.summaryJSON))
     }
 
     /// Every element of an integer dataset, row after row.
-    static func readInt64(_ file: hid_t, _ path: String) -> [Int64] {
+    static func readInt64(_ file: hid_t, _ path: String, limit: Int64) -> [Int64] {
         guard HDF5.exists(file, path) else { return [] }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
-        let dimensions = HDF5.dimensions(dataset)
-        let count = dimensions.isEmpty ? 0 : dimensions.reduce(1) { $0 * Int($1) }
-        guard count > 0 else { return [] }
+        guard let count = HDF5.readableElementCount(dataset, elementBytes: 8, limitBytes: limit), count > 0 else { return [] }
         var values = [Int64](repeating: 0, count: count)
-        guard H5Dread(dataset, CX11Shim_H5T_NATIVE_INT64(), CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &values) >= 0 else {
+        guard H5Dread(dataset, CHDF5Shim_H5T_NATIVE_INT64(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &values) >= 0 else {
             return []
         }
         return values
     }
 
-    static func readStrings(_ file: hid_t, _ path: String, member: String, size: Int) -> [String] {
-        guard HDF5.exists(file, path) else { return [] }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+    /// The fixed-string column `member` of every row of `table`.
+    static func readStrings(_ file: hid_t, _ table: SessionSchema.Table, member: String, limit: Int64) -> [String] {
+        guard let column = table.layout.columns.first(where: { $0.name == member }), case .string(let size) = column.kind,
+              HDF5.exists(file, table.path) else { return [] }
+        let dataset = H5Dopen2(file, table.path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
-        let count = Int(HDF5.dimensions(dataset).first ?? 0)
-        guard count > 0 else { return [] }
+        // Every element is read (H5S_ALL), so the buffer is sized by all of them, not by the rows.
+        guard let count = HDF5.readableElementCount(dataset, elementBytes: size, limitBytes: limit), count > 0 else { return [] }
         let memoryType = H5Tcreate(H5T_COMPOUND, size)
         let stringType = HDF5.fixedString(size)
         H5Tinsert(memoryType, member, 0, stringType)
         H5Tclose(stringType)
         defer { H5Tclose(memoryType) }
         var bytes = [UInt8](repeating: 0, count: count * size)
-        guard H5Dread(dataset, memoryType, CX11Shim_H5S_ALL(), CX11Shim_H5S_ALL(), CX11Shim_H5P_DEFAULT(), &bytes) >= 0 else { return [] }
+        guard H5Dread(dataset, memoryType, CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &bytes) >= 0 else { return [] }
         return (0..<count).map { i in String(decoding: bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     static func memberNames(_ file: hid_t, _ path: String) -> [String] {
         guard HDF5.exists(file, path) else { return [] }
-        let dataset = H5Dopen2(file, path, CX11Shim_H5P_DEFAULT())
+        let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
         let type = H5Dget_type(dataset)

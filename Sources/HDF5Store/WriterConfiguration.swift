@@ -1,3 +1,4 @@
+import FrameCodec
 import RecorderCore
 
 /// Everything the writer needs to lay out one session file.

@@ -1,4 +1,4 @@
-import CX11Shim
+import CLinuxShim
 
 /// A futex-backed wake-up signal: producers ring without ever blocking, a consumer sleeps on it with a timeout.
 ///
@@ -16,17 +16,17 @@ public final class Doorbell: @unchecked Sendable {
 
     /// The current ring count; pass it to `wait(seen:timeoutNanoseconds:)` after checking for work.
     @inline(__always)
-    public var sequence: UInt32 { CX11Shim_futex_load(word) }
+    public var sequence: UInt32 { CLinuxShim_futex_load(word) }
 
     /// Wakes every waiter. Never blocks; costs one syscall.
     @inline(__always)
-    public func ring() { CX11Shim_futex_increment_and_wake(word) }
+    public func ring() { CLinuxShim_futex_increment_and_wake(word) }
 
     /// Sleeps until the doorbell rings after `seen` was read, or the timeout passes.
     /// - Returns: false when the timeout passed without a ring.
     @discardableResult
     public func wait(seen: UInt32, timeoutNanoseconds: Int64) -> Bool {
-        if CX11Shim_futex_load(word) != seen { return true }
-        return CX11Shim_futex_wait(word, seen, timeoutNanoseconds)
+        if CLinuxShim_futex_load(word) != seen { return true }
+        return CLinuxShim_futex_wait(word, seen, timeoutNanoseconds)
     }
 }

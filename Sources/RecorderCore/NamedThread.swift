@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CX11Shim
+import CLinuxShim
 import Synchronization
 
 /// A dedicated OS thread with a name (shown in `top -H`, logs and core dumps) and a join with a timeout.
@@ -26,7 +26,7 @@ public final class NamedThread: Sendable {
         var pthread = pthread_t()
         let result = pthread_create(&pthread, nil, { raw in
             let context = Unmanaged<ThreadContext>.fromOpaque(raw!).takeRetainedValue()
-            CX11Shim_set_thread_name(context.thread.name)
+            CLinuxShim_set_thread_name(context.thread.name)
             context.body()
             context.thread.finished.store(true, ordering: .releasing)
             context.thread.finishedBell.ring()
@@ -69,7 +69,7 @@ public final class NamedThread: Sendable {
     /// The calling thread's name as the kernel has it.
     public static var currentName: String {
         var buffer = [CChar](repeating: 0, count: 16)
-        CX11Shim_get_thread_name(&buffer, 16)
+        CLinuxShim_get_thread_name(&buffer, 16)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,5 +1,4 @@
-import CPNG  // autolinks libpng for CX11Shim_png.c
-import CX11Shim
+import CPNGShim
 import RecorderCore
 
 /// A small packed RGB image (3 bytes per pixel, rows without padding): a grabbed region or a template.
@@ -39,12 +38,12 @@ public struct RGBImage: Sendable, Equatable {
         var width: Int32 = 0
         var height: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
-        let status = CX11Shim_png_read_rgb(path, Int32(clamping: maxWidth), Int32(clamping: maxHeight), &pixels, &width, &height, &message, Int32(message.count))
+        let status = CPNGShim_read_rgb(path, Int32(clamping: maxWidth), Int32(clamping: maxHeight), &pixels, &width, &height, &message, Int32(message.count))
         guard status == 0, let pixels else {
             let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw RecorderError.invalidConfiguration(reason.isEmpty ? "cannot decode PNG" : reason)
         }
-        defer { CX11Shim_png_free(pixels) }
+        defer { CPNGShim_free(pixels) }
         let count = Int(width) * Int(height) * 3
         return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
     }

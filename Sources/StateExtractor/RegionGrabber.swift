@@ -1,4 +1,3 @@
-import CX11  // autolinks libXext (XShm*) for the C shim, which links nothing by itself
 import CX11Shim
 import RecorderCore
 

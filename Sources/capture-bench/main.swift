@@ -1,6 +1,7 @@
 import Capture
 import CX11
 import CX11Shim
+import CLinuxShim
 import Foundation
 import RecorderCore
 import Synchronization
@@ -125,7 +126,7 @@ func bareSleepLoop(iterations: Int, fps: Int) -> [Int64] {
 }
 
 let options = parseOptions()
-_ = CX11Shim_set_timer_slack_ns(1)
+_ = CLinuxShim_set_timer_slack_ns(1)
 let bareIterations = 600
 let bareSleep = bareSleepLoop(iterations: Int(options.seconds * Double(options.fps)), fps: options.fps)
 guard let bare = bareShmLoop(display: options.display, iterations: bareIterations, segments: 1, pacedFPS: nil),

@@ -10,6 +10,7 @@
 //   storage-bench recover FILE.h5
 //       SessionRecovery on FILE, prints the report as JSON.
 import Foundation
+import FrameCodec
 import HDF5Store
 import Logging
 import RecorderCore

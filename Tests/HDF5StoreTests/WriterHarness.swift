@@ -1,4 +1,5 @@
 import Foundation
+import FrameCodec
 import HDF5Store
 import Logging
 import RecorderCore

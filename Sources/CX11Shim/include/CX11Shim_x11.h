@@ -51,13 +51,6 @@ int CX11Shim_last_error(Display *display, unsigned char *error_code, unsigned ch
 int CX11Shim_visual_class(const Visual *visual);
 /// ImageByteOrder(display): LSBFirst or MSBFirst.
 int CX11Shim_ImageByteOrder(Display *display);
-/// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK) so absolute sleeps wake on time.
-int CX11Shim_set_timer_slack_ns(unsigned long nanoseconds);
-/// Sets the calling thread's nice value (setpriority on its tid); returns 0 or the errno (EACCES without CAP_SYS_NICE).
-int CX11Shim_set_thread_nice(int nice_value);
-/// Puts the calling thread in SCHED_FIFO at `priority`; 0 on success, else the error number (EPERM
-/// without CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it).
-int CX11Shim_set_thread_fifo(int priority);
 /// Frees an XImage header whose pixels belong to someone else (a shared-memory slot): XDestroyImage
 /// would free(data), so data and obdata are cleared first.
 void CX11Shim_destroy_image_header(XImage *image);

@@ -1,4 +1,4 @@
-import CX11Shim
+import CLinuxShim
 import Logging
 import RecorderCore
 import Synchronization
@@ -8,17 +8,17 @@ import Synchronization
 /// A whole 1080p frame costs ~15 ms of zstd, close to the 16.7 ms between frames at 60 FPS: one thread
 /// cannot keep up while the whole screen scrolls. Frame `n` goes to thread `n % threadCount`, so each
 /// thread takes its frames in order and the writer appends them in order without sorting.
-final class CompressionPool: Sendable {
-    static let threadNamePrefix = "rec-compress-"
+package final class CompressionPool: Sendable {
+    package static let threadNamePrefix = "rec-compress-"
     /// Compressors yield to the game, the X server and capture (nice -10): a frame waiting for its chunk
     /// costs nothing, a grab or a game frame delayed costs a tick.
-    static let threadNice: Int32 = 5
+    package static let threadNice: Int32 = 5
     /// How long a compressor may take to stop once asked.
-    static let joinTimeoutNs: Int64 = 2_000_000_000
+    package static let joinTimeoutNs: Int64 = 2_000_000_000
 
-    let threadCount: Int
+    package let threadCount: Int
     /// Frames in flight at most (a power of two).
-    let jobCount: Int
+    package let jobCount: Int
     private let jobs: [CompressionJob]
     private let mask: Int
     /// Frames submitted so far; a compressor takes frame `n` once this passes `n`.
@@ -31,7 +31,7 @@ final class CompressionPool: Sendable {
     private let logger: Logger
 
     /// Starts the compressor threads and waits until each has its codec.
-    init(threadCount: Int, frameBytes: Int, codec: SessionOptions.Codec, level: Int, finishedBell: Doorbell, logger: Logger) throws(RecorderError) {
+    package init(threadCount: Int, frameBytes: Int, codec: SessionOptions.Codec, level: Int, finishedBell: Doorbell, logger: Logger) throws(RecorderError) {
         self.threadCount = max(1, threadCount)
         // Four frames per thread: with the 8 capture slots, ~270 ms of backlog at 60 FPS before capture
         // drops, enough to ride out a burst of whole frames while the game takes the cores.
@@ -68,21 +68,21 @@ final class CompressionPool: Sendable {
     }
 
     /// The job that carries frame `sequence`; the writer may fill it once frame `sequence - jobCount` is appended.
-    func job(for sequence: Int) -> CompressionJob { jobs[sequence & mask] }
+    package func job(for sequence: Int) -> CompressionJob { jobs[sequence & mask] }
 
     /// Publishes frame `sequence` (its job filled); sequences are submitted one by one from 0.
-    func submit(_ sequence: Int) {
+    package func submit(_ sequence: Int) {
         submittedCount.store(sequence + 1, ordering: .releasing)
         workBell.ring()
     }
 
     /// True once frame `sequence`'s chunk is in its job's `output`.
-    func isFinished(_ sequence: Int) -> Bool {
+    package func isFinished(_ sequence: Int) -> Bool {
         jobs[sequence & mask].finishedSequence.load(ordering: .acquiring) == sequence
     }
 
     /// Asks every compressor to stop once nothing is left and joins them; safe to call twice.
-    func stop() {
+    package func stop() {
         stopping.store(true, ordering: .releasing)
         workBell.ring()
         let running = threads.withLock { list -> [NamedThread] in defer { list = [] }; return list }
@@ -93,7 +93,7 @@ final class CompressionPool: Sendable {
 
     /// A compressor thread's body: frames `first`, `first + threadCount`, ... in order.
     private func compressFrames(from first: Int, name: String, codec: SessionOptions.Codec, level: Int, startup: StartupBarrier) {
-        if CX11Shim_set_thread_nice(Self.threadNice) != 0 { logger.debug("\(name) keeps its nice value") }
+        if CLinuxShim_set_thread_nice(Self.threadNice) != 0 { logger.debug("\(name) keeps its nice value") }
         let encoder: ChunkCodec
         do {
             encoder = try ChunkCodec(codec: codec, level: level)

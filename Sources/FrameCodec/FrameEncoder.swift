@@ -1,4 +1,4 @@
-import CX11Shim
+import CFrameKernels
 import RecorderCore
 
 /// Which earlier image a residual frame is XORed against.
@@ -14,54 +14,73 @@ public enum ReferencePolicy: String, Sendable, Codable {
 /// identical to its reference) and writes the bytes to compress; the `CompressionPool` compresses them.
 ///
 /// Runs on the writer thread only, frame after frame: the reference image is its private state.
-final class FrameEncoder {
+package final class FrameEncoder {
     /// One frame ready for `H5Dwrite_chunk`.
-    struct Encoded {
-        var bytes: UnsafeRawPointer
-        var size: Int
+    package struct Encoded {
+        package var bytes: UnsafeRawPointer
+        package var size: Int
         /// -1 for a whole image, else the index of the frame it is XORed with.
-        var reference: Int64
-        var isIdentical: Bool
+        package var reference: Int64
+        package var isIdentical: Bool
         /// How far the reference image is displaced before the XOR (`/video/reference_shift`).
-        var shift = Shift.none
+        package var shift = Shift.none
+
+        package init(bytes: UnsafeRawPointer, size: Int, reference: Int64, isIdentical: Bool, shift: Shift = .none) {
+            self.bytes = bytes
+            self.size = size
+            self.reference = reference
+            self.isIdentical = isIdentical
+            self.shift = shift
+        }
     }
 
     /// A displacement of the reference image: its pixel (x - dx, y - dy) lines up with pixel (x, y).
-    struct Shift: Equatable {
-        var dx: Int32
-        var dy: Int32
-        static let none = Shift(dx: 0, dy: 0)
+    package struct Shift: Equatable {
+        package var dx: Int32
+        package var dy: Int32
+        package static let none = Shift(dx: 0, dy: 0)
+
+        package init(dx: Int32, dy: Int32) {
+            self.dx = dx
+            self.dy = dy
+        }
     }
 
     /// What `prepare` decided for one frame.
-    struct Plan {
+    package struct Plan {
         /// -1 for a whole image, else the index of the frame it is XORed with.
-        var reference: Int64
+        package var reference: Int64
         /// The residual is all zeros: store `zeroChunk`, nothing to compress.
-        var isIdentical: Bool
-        var shift = Shift.none
+        package var isIdentical: Bool
+        package var shift = Shift.none
+
+        package init(reference: Int64, isIdentical: Bool, shift: Shift = .none) {
+            self.reference = reference
+            self.isIdentical = isIdentical
+            self.shift = shift
+        }
     }
 
-    let width: Int
-    let height: Int
-    let codec: SessionOptions.Codec
-    let keyframeInterval: Int
-    let policy: ReferencePolicy
+    package let width: Int
+    package let height: Int
+    package let codec: SessionOptions.Codec
+    package let keyframeInterval: Int
+    package let policy: ReferencePolicy
     /// Residuals may be taken against the reference displaced (`/video/reference_shift`, format 2).
-    let motionReference: Bool
+    package let motionReference: Bool
     /// A frame with more changed pixels than this share is stored whole (scrolling, a scene cut): its
     /// residual would compress no better than the image. On OpenTTD at 1080p accepted residuals change
     /// at most ~26% of the pixels, a scrolling view ~65-80%, a new random image ~100%.
-    static let denseChangeShare = 0.5
+    package static let denseChangeShare = 0.5
     /// Every this many pixels is looked at for the estimate (prime: all columns; ~2,000 samples at
     /// 1080p, a few microseconds), before any full pass over the frame.
-    static let densitySampleStep = 1021
+    package static let densitySampleStep = 1021
     /// With the motion reference, a frame whose unshifted share is at most this is taken as not moving
     /// (no search): the search could gain at most this share.
-    static let stillShare = 0.01
+    package static let stillShare = 0.01
     /// Frames the wide and scroll searches rest after finding nothing (a video or a scene cut changes
     /// every frame: ~1.5 ms of search at 1080p each would buy nothing); tracking still runs.
-    static let wideSearchRest = 10
+    package static let wideSearchRest = 10
 
     private let frameBytes: Int
     /// The reference image (previous frame, or last keyframe) as packed RGB.
@@ -82,7 +101,7 @@ final class FrameEncoder {
     private var lastKeyframeIndex: Int64 = -1
     private var hasReference = false
 
-    init(width: Int, height: Int, codec: SessionOptions.Codec, level: Int, keyframeInterval: Int, policy: ReferencePolicy,
+    package init(width: Int, height: Int, codec: SessionOptions.Codec, level: Int, keyframeInterval: Int, policy: ReferencePolicy,
          motionReference: Bool = false) throws(RecorderError) {
         self.width = width
         self.height = height
@@ -115,16 +134,16 @@ final class FrameEncoder {
     }
 
     /// Bytes of one uncompressed RGB frame.
-    var rawFrameBytes: Int { frameBytes }
+    package var rawFrameBytes: Int { frameBytes }
 
     /// The chunk of an all-zero residual, for frames `prepare` found identical to their reference.
-    func identicalChunk(reference: Int64, shift: Shift) -> Encoded {
+    package func identicalChunk(reference: Int64, shift: Shift) -> Encoded {
         Encoded(bytes: UnsafeRawPointer(zeroChunk), size: zeroChunkSize, reference: reference, isIdentical: true, shift: shift)
     }
 
     /// Plans the frame at `pixels` (BGRX, `bytesPerLine` apart) as the next frame of the dataset and,
     /// unless it is identical to its reference, writes the `rawFrameBytes` bytes to compress to `input`.
-    func prepare(pixels: UnsafeRawPointer, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
+    package func prepare(pixels: UnsafeRawPointer, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
         let source = pixels.assumingMemoryBound(to: UInt8.self)
         let due = !hasReference || keyframeInterval == 1 || index - lastKeyframeIndex >= Int64(keyframeInterval)
         defer { index += 1 }
@@ -132,7 +151,7 @@ final class FrameEncoder {
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
         wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
         if codec != .none {
-            let still = CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
+            let still = CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
             if motionReference && still > FrameEncoder.stillShare,
                let shift = bestShift(source, bytesPerLine: bytesPerLine, unshiftedShare: still) {
                 lastShift = shift
@@ -143,13 +162,13 @@ final class FrameEncoder {
             }
         }
         let updates = policy == .previousFrame
-        let changed = CX11Shim_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, input, updates ? 1 : 0) != 0
+        let changed = CFrameKernels_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, input, updates ? 1 : 0) != 0
         return Plan(reference: referenceIndex, isIdentical: !changed)
     }
 
     /// The frame stored whole; it becomes the reference (none is kept when every frame is whole).
     private func wholeImage(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
-        CX11Shim_bgrx_to_rgb(source, bytesPerLine, width, height, input)
+        CFrameKernels_bgrx_to_rgb(source, bytesPerLine, width, height, input)
         if keyframeInterval > 1 { reference.update(from: input, count: frameBytes) }
         return keyframe()
     }
@@ -160,7 +179,7 @@ final class FrameEncoder {
     private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, unshiftedShare: Double) -> Shift? {
         var dx: Int32 = 0, dy: Int32 = 0
         let searchWide = wideSearchRestLeft == 0
-        let share = CX11Shim_find_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
+        let share = CFrameKernels_find_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
                                         unshiftedShare, lastShift.dx, lastShift.dy, searchWide ? 1 : 0,
                                         FrameEncoder.denseChangeShare, &dx, &dy)
         guard share <= FrameEncoder.denseChangeShare else {
@@ -174,7 +193,7 @@ final class FrameEncoder {
     private func shiftedResidual(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, shift: Shift, referenceIndex: Int64,
                                  into input: UnsafeMutablePointer<UInt8>) -> Plan {
         let keep = policy == .previousFrame ? spare : nil
-        let changed = CX11Shim_bgrx_xor_rgb_shifted(source, bytesPerLine, width, height, reference, shift.dx, shift.dy, input, keep) != 0
+        let changed = CFrameKernels_bgrx_xor_rgb_shifted(source, bytesPerLine, width, height, reference, shift.dx, shift.dy, input, keep) != 0
         if let keep {
             spare = reference
             reference = keep

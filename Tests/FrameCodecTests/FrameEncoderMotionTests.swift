@@ -1,5 +1,6 @@
-import CX11Shim
-@testable import HDF5Store
+import CChunkCodec
+import CFrameKernels
+@testable import FrameCodec
 import RecorderCore
 import Testing
 
@@ -69,7 +70,7 @@ import Testing
             var residual = [UInt8](repeating: 0, count: frameBytes)
             if !plan.isIdentical {
                 let size = chunk.withUnsafeMutableBytes { codec.encode(input, count: frameBytes, into: $0.baseAddress!, capacity: $0.count) }
-                #expect(CX11Shim_frame_decode(Int32(CX11SHIM_CODEC_ZSTD), chunk, size, &residual, frameBytes) == 0)
+                #expect(CChunkCodec_decode(Int32(CCHUNKCODEC_ZSTD), chunk, size, &residual, frameBytes) == 0)
             }
             let dx = Int(plan.shift.dx), dy = Int(plan.shift.dy)
             var image = residual
@@ -144,7 +145,7 @@ import Testing
             }
         }
         var dx: Int32 = 99, dy: Int32 = 99
-        let share = CX11Shim_best_shift(screen, stride, width, height, reference, 1021, 0, 0, 16, 16, 0.5, &dx, &dy)
+        let share = CFrameKernels_best_shift(screen, stride, width, height, reference, 1021, 0, 0, 16, 16, 0.5, &dx, &dy)
         #expect([dx, dy] == [-13, 3])
         #expect(share < 0.05, "only the uncovered strip differs: \(share)")
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15 // xorshift64: noise without a syscall per byte
@@ -152,7 +153,7 @@ import Testing
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             screen[k] = UInt8(truncatingIfNeeded: state)
         }
-        let none = CX11Shim_best_shift(screen, stride, width, height, reference, 1021, 0, 0, 16, 16, 0.5, &dx, &dy)
+        let none = CFrameKernels_best_shift(screen, stride, width, height, reference, 1021, 0, 0, 16, 16, 0.5, &dx, &dy)
         #expect(none > 0.5, "noise matches no displacement: \(none)")
     }
 

@@ -1,5 +1,6 @@
-import CX11Shim
-@testable import HDF5Store
+import CChunkCodec
+import CFrameKernels
+@testable import FrameCodec
 import RecorderCore
 import Testing
 
@@ -43,11 +44,11 @@ import Testing
             source[y * bytesPerLine + 4 * x + 3] = 0xFF     // the X byte is padding: never compared
             reference[3 * k] = UInt8(k)
         }
-        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0)
+        #expect(CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0)
         for k in stride(from: 0, to: width * height, by: 4) { reference[3 * k + 2] ^= 1 } // blue of every 4th
-        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 2) == 0.5)
-        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 4) == 1)
-        #expect(CX11Shim_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0.25)
+        #expect(CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, 2) == 0.5)
+        #expect(CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, 4) == 1)
+        #expect(CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0.25)
     }
 
     @Test("scrolling frames are stored whole, a small change as a residual, all lossless", arguments: [ReferencePolicy.lastKeyframe, .previousFrame])
@@ -72,7 +73,7 @@ import Testing
             let size = chunk.withUnsafeMutableBytes { codec.encode(input, count: frameBytes, into: $0.baseAddress!, capacity: $0.count) }
             #expect(size > 0)
             var decoded = [UInt8](repeating: 0, count: frameBytes)
-            #expect(CX11Shim_frame_decode(Int32(CX11SHIM_CODEC_ZSTD), chunk, size, &decoded, decoded.count) == 0)
+            #expect(CChunkCodec_decode(Int32(CCHUNKCODEC_ZSTD), chunk, size, &decoded, decoded.count) == 0)
             if plan.reference < 0 { #expect(decoded == Self.rgb(screen, stride: stride)) }
         }
         // Frames 1-3 scroll (every pixel moves): whole. Frame 4 changes four pixels of frame 3: a residual.

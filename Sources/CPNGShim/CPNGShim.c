@@ -1,10 +1,10 @@
-#include "CX11Shim_png.h"
+#include "CPNGShim.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int CX11Shim_png_read_rgb(const char *path, int max_width, int max_height, uint8_t **pixels, int *width, int *height,
-                          char *message, int message_size) {
+int CPNGShim_read_rgb(const char *path, int max_width, int max_height, uint8_t **pixels, int *width, int *height,
+                      char *message, int message_size) {
     png_image image;
     memset(&image, 0, sizeof(image));
     image.version = PNG_IMAGE_VERSION;
@@ -43,4 +43,4 @@ int CX11Shim_png_read_rgb(const char *path, int max_width, int max_height, uint8
     return 0;
 }
 
-void CX11Shim_png_free(uint8_t *pixels) { free(pixels); }
+void CPNGShim_free(uint8_t *pixels) { free(pixels); }
