@@ -34,8 +34,6 @@ public enum UnixSocket {
         return (address, socklen_t(length))
     }
 
-    static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
-
     /// Opens a stream socket listening at `path` with mode 0600.
     ///
     /// A missing parent directory is created with mode 0700. A stale socket left by a killed daemon is
@@ -66,7 +64,7 @@ public enum UnixSocket {
             unlink(path)
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw .storage("socket(): \(errorText())") }
+        guard fd >= 0 else { throw .storage("socket(): \(errnoText())") }
         var (address, length) = try address(path)
         // umask is process-wide, but this runs before any session thread creates files.
         let previousMask = umask(0o177)
@@ -77,14 +75,14 @@ public enum UnixSocket {
         umask(previousMask)
         guard bound == 0 else {
             close(fd)
-            throw .storage("cannot bind control socket \(path): \(errorText(bindError))")
+            throw .storage("cannot bind control socket \(path): \(errnoText(bindError))")
         }
         // The umask made it 0600 at bind; no chmod by path, which would follow a symlink swapped in.
         guard Glibc.listen(fd, backlog) == 0 else {
             let listenError = errno
             close(fd)
             unlink(path)
-            throw .storage("cannot listen on \(path): \(errorText(listenError))")
+            throw .storage("cannot listen on \(path): \(errnoText(listenError))")
         }
         return fd
     }
@@ -93,7 +91,7 @@ public enum UnixSocket {
     /// swap the socket for a link or take over the name between our checks and our bind.
     private static func checkFolder(_ folder: String) throws(RecorderError) {
         var status = stat()
-        guard stat(folder, &status) == 0 else { throw .storage("cannot use socket directory \(folder): \(errorText())") }
+        guard stat(folder, &status) == 0 else { throw .storage("cannot use socket directory \(folder): \(errnoText())") }
         let owner = status.st_uid
         guard owner == geteuid() || owner == 0 else {
             throw .storage("socket directory \(folder) belongs to uid \(owner), not to this daemon's uid \(geteuid()) or root; refusing to use it")
@@ -108,7 +106,7 @@ public enum UnixSocket {
     /// Connects a blocking stream socket to `path`, with send and receive timeouts.
     public static func connect(path: String, timeoutSeconds: Double) throws(RecorderError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .failed("socket(): \(errorText())") }
+        guard fd >= 0 else { throw .failed("socket(): \(errnoText())") }
         setTimeouts(fd, seconds: timeoutSeconds)
         var (address, length) = try address(path)
         let result = withUnsafePointer(to: &address) {
@@ -117,7 +115,7 @@ public enum UnixSocket {
         guard result == 0 else {
             let code = errno
             close(fd)
-            throw .failed("cannot connect to \(path): \(errorText(code))")
+            throw .failed("cannot connect to \(path): \(errnoText(code))")
         }
         return fd
     }
