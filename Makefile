@@ -10,7 +10,7 @@ PYTHON ?= python3
 PIP_PACKAGES := h5py hdf5plugin numpy matplotlib pillow pytest wheel av rerun-sdk
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench fuzz clean
+.PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench fuzz fuzz-parsers clean
 
 deps: apt-deps pip-deps
 
@@ -53,6 +53,13 @@ fuzz: deps build
 
 bench: deps release
 	./bench/run_bench.sh
+
+# The parser fuzz tests (scripts/fuzz_parsers.sh) also run under `make fuzz`; FUZZ_SECONDS per test.
+FUZZ_SECONDS ?= 200
+fuzz: fuzz-parsers
+
+fuzz-parsers: deps
+	./scripts/fuzz_parsers.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

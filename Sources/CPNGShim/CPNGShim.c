@@ -3,13 +3,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-int CPNGShim_read_rgb(const char *path, uint8_t **pixels, int *width, int *height, char *message, int message_size) {
+int CPNGShim_read_rgb(const char *path, int max_width, int max_height, uint8_t **pixels, int *width, int *height,
+                      char *message, int message_size) {
     png_image image;
     memset(&image, 0, sizeof(image));
     image.version = PNG_IMAGE_VERSION;
     *pixels = NULL;
     if (!png_image_begin_read_from_file(&image, path)) {
         snprintf(message, (size_t)message_size, "%s", image.message);
+        png_image_free(&image);
+        return -1;
+    }
+    // The header alone is read so far: a few bytes can declare a huge image, so its size is checked
+    // against what the caller can use before the decode buffer is allocated.
+    if (image.width == 0 || image.height == 0 || image.width > (png_uint_32)max_width || image.height > (png_uint_32)max_height) {
+        snprintf(message, (size_t)message_size, "declares %ux%u pixels, more than the %dx%d allowed (not decoded)",
+                 image.width, image.height, max_width, max_height);
         png_image_free(&image);
         return -1;
     }

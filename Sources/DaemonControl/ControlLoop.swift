@@ -128,9 +128,24 @@ final class ControlLoop: @unchecked Sendable {
                 server.log(.warning, "refused a control connection", ["peer": "\(who)"])
                 refuse(id, ControlError(.permissionDenied, "permission denied: \(who) may not control this recorder; only uid \(getuid()) and root may"), now: now)
             } else if clients.count > server.limits.maxClients {
-                refuse(id, ControlError(.tooManyClients, "too many control connections (at most \(server.limits.maxClients)); try again later"), now: now)
+                if let idle = longestIdle(except: id) {
+                    // Idle connections cost nothing to close and must not lock out a client with a request.
+                    refuse(idle, ControlError(.tooManyClients, "closing an idle control connection to make room for a new one"), now: now)
+                } else {
+                    refuse(id, ControlError(.tooManyClients, "too many control connections (at most \(server.limits.maxClients)); try again later"), now: now)
+                }
             }
         }
+    }
+
+    /// The open connection that has waited longest with no reply owed and nothing to send.
+    private func longestIdle(except newcomer: UInt64) -> UInt64? {
+        clients.values
+            .filter { client in
+                guard client.id.rawValue != newcomer, case .open = client.phase else { return false }
+                return !client.awaitingReply && client.output.isEmpty
+            }
+            .min { $0.lastActivity < $1.lastActivity }?.id.rawValue
     }
 
     /// Sends one error line and closes the connection after it.

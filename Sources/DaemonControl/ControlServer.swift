@@ -20,10 +20,11 @@ public final class ControlServer: Sendable {
         /// How long a started line may stay without its newline before the client gets an error.
         public var lineTimeoutNanoseconds: Int64 = 5_000_000_000
         /// How long a connection may sit with nothing to do before it is closed.
-        public var idleTimeoutNanoseconds: Int64 = 300_000_000_000
+        public var idleTimeoutNanoseconds: Int64 = 5_000_000_000
         /// How long unread replies may wait for a client that does not read.
         public var writeTimeoutNanoseconds: Int64 = 10_000_000_000
-        /// Connections served at once; more are told so and closed.
+        /// Connections served at once. A new one beyond it takes the place of the longest-idle
+        /// connection that waits for nothing; only when every connection is busy is it told so and closed.
         public var maxClients = 64
         public init() {}
     }

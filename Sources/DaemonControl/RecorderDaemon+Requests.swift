@@ -43,7 +43,13 @@ extension RecorderDaemon {
 
         let host = hooks.makeSession(options)
         let session = ActiveSession(name: name, file: options.output, host: host)
-        state.withLock { $0.active = session }
+        // Checked again in the same lock that publishes the session: a shutdown that began since the
+        // first check either sees this session (and stops and waits for it) or refuses it here.
+        try state.withLock { state throws(ControlError) in
+            if state.shuttingDown { throw ControlError(.shuttingDown, "recorderd is shutting down and starts no new session") }
+            if let active = state.active { throw ControlError(.busy, "session '\(active.name)' is already running; stop it before starting '\(name)'") }
+            state.active = session
+        }
         // The previous session thread has cleared `active` already; this only reaps it.
         if let previous = sessionThread.withLock({ $0 }), !previous.join(timeoutNanoseconds: settings.threadStopTimeoutNanoseconds) {
             logger.error("previous session thread did not finish", metadata: ["thread": "\(previous.name)"])

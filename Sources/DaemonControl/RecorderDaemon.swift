@@ -173,7 +173,19 @@ public final class RecorderDaemon: Sendable {
             logger.info("ending the running session before exit", metadata: ["session": "\(active.name)"])
             active.host.stop(.signal, detail: reason)
         }
-        if let thread = sessionThread.withLock({ $0 }), !thread.join(timeoutNanoseconds: settings.sessionStopTimeoutNanoseconds) {
+        // The session thread may not be registered yet (a start in flight): waiting for the session to
+        // clear `active` (after sealing) covers that, then the join reaps the thread.
+        let deadline = MonotonicClock.now() + settings.sessionStopTimeoutNanoseconds
+        var sealed = active == nil
+        while !sealed && MonotonicClock.now() < deadline {
+            MonotonicClock.sleep(until: MonotonicClock.now() + 5_000_000)
+            sealed = state.withLock { $0.active == nil }
+        }
+        let left = max(0, deadline - MonotonicClock.now())
+        if !sealed {
+            logger.error("session did not end in time; its file may need `recorder recover`", metadata: ["session": "\(active?.name ?? "?")"])
+            stopped = false
+        } else if let thread = sessionThread.withLock({ $0 }), !thread.join(timeoutNanoseconds: max(left, settings.threadStopTimeoutNanoseconds)) {
             logger.error("thread did not stop in time; its file may need `recorder recover`", metadata: ["thread": "\(thread.name)"])
             stopped = false
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 
 /// Session names: 1 to 64 of `A-Z a-z 0-9 . _ -`, not starting with a dot, so NAME.h5 can only ever
 /// name a file directly inside the output directory.
@@ -30,6 +31,6 @@ public enum SessionName {
 
     /// The name with control characters escaped, safe to put in a message or a log line.
     static func printable(_ name: String) -> String {
-        String(name.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value == 0x7f ? "?" : Character($0) })
+        TerminalText.escaped(String(String.UnicodeScalarView(name.unicodeScalars.prefix(80))))
     }
 }

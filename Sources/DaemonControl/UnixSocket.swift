@@ -47,6 +47,7 @@ public enum UnixSocket {
                 throw .storage("cannot create socket directory \(parent): \(error.localizedDescription)")
             }
         }
+        if !path.hasPrefix("@") { try checkFolder(parent) }
         var status = stat()
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else {
@@ -55,6 +56,10 @@ public enum UnixSocket {
             if let probe = try? connect(path: path, timeoutSeconds: 1) {
                 close(probe)
                 throw .storage("another daemon is already listening on \(path)")
+            }
+            // Only our own stale socket is removed: another user's may be in use by them in a way we cannot see.
+            guard status.st_uid == geteuid() else {
+                throw .storage("\(path) is a stale socket owned by uid \(status.st_uid), not by this daemon's uid \(geteuid()); refusing to replace it (remove it if it is safe)")
             }
             unlink(path)
         }
@@ -72,7 +77,7 @@ public enum UnixSocket {
             close(fd)
             throw .storage("cannot bind control socket \(path): \(errnoText(bindError))")
         }
-        chmod(path, 0o600)
+        // The umask made it 0600 at bind; no chmod by path, which would follow a symlink swapped in.
         guard Glibc.listen(fd, backlog) == 0 else {
             let listenError = errno
             close(fd)
@@ -80,6 +85,22 @@ public enum UnixSocket {
             throw .storage("cannot listen on \(path): \(errnoText(listenError))")
         }
         return fd
+    }
+
+    /// Refuses a socket folder that someone other than this user (or root) could change: they could
+    /// swap the socket for a link or take over the name between our checks and our bind.
+    private static func checkFolder(_ folder: String) throws(RecorderError) {
+        var status = stat()
+        guard stat(folder, &status) == 0 else { throw .storage("cannot use socket directory \(folder): \(errnoText())") }
+        let owner = status.st_uid
+        guard owner == geteuid() || owner == 0 else {
+            throw .storage("socket directory \(folder) belongs to uid \(owner), not to this daemon's uid \(geteuid()) or root; refusing to use it")
+        }
+        let writableByOthers = status.st_mode & mode_t(S_IWGRP | S_IWOTH) != 0
+        let sticky = status.st_mode & mode_t(S_ISVTX) != 0
+        guard !writableByOthers || sticky else {
+            throw .storage("socket directory \(folder) is writable by other users (mode \(String(status.st_mode & 0o7777, radix: 8))); refusing to use it")
+        }
     }
 
     /// Connects a blocking stream socket to `path`, with send and receive timeouts.

@@ -77,7 +77,17 @@ public struct EvemuRecording: Sendable, Equatable {
         return try parser.finish(path: descriptionName, eventsPath: eventsName)
     }
 
+    /// Largest file read (about 10 million event lines); the whole file is held in memory while parsing.
+    static let maxFileBytes: Int64 = 512 << 20
+
     private static func readText(_ path: String) throws(RecorderError) -> String {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else {
+            throw .invalidConfiguration("replay: \(path) is not a readable regular file")
+        }
+        guard Int64(status.st_size) <= maxFileBytes else {
+            throw .invalidConfiguration("replay: \(path) is \(status.st_size) bytes; evemu files over \(maxFileBytes) bytes are refused")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalidConfiguration("replay: cannot read evemu file \(path)")
         }
@@ -103,6 +113,8 @@ private struct Parser {
     /// Highest type and code the kernel defines (EV_MAX, KEY_MAX is the largest code space).
     static let maxType: UInt16 = 0x1f
     static let maxCode: UInt16 = 0x2ff
+    /// Bitmask bytes that cover every code up to `maxCode`: 12 lines of 8 bytes per type (and for properties).
+    static let maxMaskBytes = (Int(maxCode) + 1) / 8
 
     mutating func consume(_ text: String, file: String, isEventsFile: Bool) throws(RecorderError) {
         if firstFile.isEmpty { firstFile = file }
@@ -122,7 +134,9 @@ private struct Parser {
             }
             sawContent = true
             let fail = { (message: String) -> RecorderError in
-                .invalidConfiguration("replay: \(file):\(lineNumber): \(message): '\(line)'")
+                // The line is untrusted text: shortened and escaped before it reaches a terminal or log.
+                let shown = line.count > 120 ? line.prefix(120) + "..." : line
+                return .invalidConfiguration("replay: \(file):\(lineNumber): \(message): '\(TerminalText.escaped(String(shown)))'")
             }
             guard trimmed.count >= 2, trimmed[trimmed.index(after: trimmed.startIndex)] == ":" else {
                 throw fail("not an evemu line")
@@ -149,6 +163,9 @@ private struct Parser {
                 guard fields.count == 8, let bytes = Self.hex(fields, as: UInt8.self) else {
                     throw fail("P: needs 8 hex bytes")
                 }
+                guard propertyBytes < Self.maxMaskBytes else {
+                    throw fail("P: more than \(Self.maxMaskBytes / 8) property lines (codes up to \(Self.maxCode))")
+                }
                 for (index, byte) in bytes.enumerated() {
                     for bit in 0..<8 where byte & (1 << bit) != 0 {
                         properties.append(UInt16((propertyBytes + index) * 8 + bit))
@@ -162,6 +179,9 @@ private struct Parser {
                 let type = UInt16(values[0])
                 guard type <= Self.maxType else { throw fail("B: event type \(type) is beyond EV_MAX") }
                 let offset = maskBytes[type, default: 0]
+                guard offset < Self.maxMaskBytes else {
+                    throw fail("B: more than \(Self.maxMaskBytes / 8) lines for event type \(type) (codes up to \(Self.maxCode))")
+                }
                 for (index, byte) in values.dropFirst().enumerated() {
                     for bit in 0..<8 where byte & (1 << bit) != 0 {
                         capabilities[type, default: []].append(UInt16((offset + index) * 8 + bit))
@@ -173,12 +193,14 @@ private struct Parser {
                       let numbers = Self.decimal(fields.dropFirst()) else {
                     throw fail("A: needs an axis code and min max fuzz flat [resolution]")
                 }
+                guard code <= Self.maxCode else { throw fail("A: axis code out of range") }
                 absInfo.append(.init(code: code, minimum: numbers[0], maximum: numbers[1], fuzz: numbers[2],
                                      flat: numbers[3], resolution: numbers.count > 4 ? numbers[4] : 0))
             case "L", "S":
                 guard fields.count == 2, let code = UInt16(fields[0], radix: 16), let state = Int32(fields[1]) else {
                     throw fail("\(tag): needs a hex code and a state")
                 }
+                guard code <= Self.maxCode else { throw fail("\(tag): code out of range") }
                 if tag == "L" { leds[code] = state } else { switches[code] = state }
             case "E":
                 guard fields.count == 4, let time = Self.timestamp(fields[0]),
@@ -200,6 +222,7 @@ private struct Parser {
     }
 
     func finish(path: String, eventsPath: String?) throws(RecorderError) -> EvemuRecording {
+        guard name.map({ $0.utf8.count <= 256 }) ?? true else { throw .invalidConfiguration("replay: \(path): the 'N:' name is longer than 256 bytes") }
         guard let name else { throw .invalidConfiguration("replay: \(path): no 'N:' device name line") }
         guard let ids else { throw .invalidConfiguration("replay: \(path): no 'I:' bus/vendor/product/version line") }
         guard !events.isEmpty else {

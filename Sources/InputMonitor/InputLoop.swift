@@ -72,19 +72,24 @@ final class InputLoop {
     /// Parses and opens the replays, opens every readable node for `auto` and starts the replay pump.
     func openSources(_ sources: [SessionOptions.InputSource]) throws(RecorderError) {
         var replays: [ReplayPump.Source] = []
-        for source in sources {
-            guard case .replay(let path, let eventsPath) = source else { continue }
-            let recording = try EvemuRecording.load(path: path, eventsPath: eventsPath)
-            switch InputDevice.open(replay: recording, id: nextID) {
-            case .success(let (device, writeFD)):
-                nextID &+= 1
-                replays.append(.init(events: recording.events, writeFD: writeFD))
-                add(device)
-                logger.info("replay device \(device.id) '\(device.info.name)' (\(device.info.kind)): \(recording.events.count) events from \(device.path), format \(recording.formatVersion)")
-            case .failure(let failure):
-                for replay in replays { Glibc.close(replay.writeFD) }
-                throw .failed("input: \(failure.message)")
+        do throws(RecorderError) {
+            for source in sources {
+                guard case .replay(let path, let eventsPath) = source else { continue }
+                let recording = try EvemuRecording.load(path: path, eventsPath: eventsPath)
+                switch InputDevice.open(replay: recording, id: nextID) {
+                case .success(let (device, writeFD)):
+                    nextID &+= 1
+                    replays.append(.init(events: recording.events, writeFD: writeFD))
+                    add(device)
+                    logger.info("replay device \(device.id) '\(device.info.name)' (\(device.info.kind)): \(recording.events.count) events from \(device.path), format \(recording.formatVersion)")
+                case .failure(let failure):
+                    throw .failed("input: \(failure.message)")
+                }
             }
+        } catch {
+            // The pump owns the write ends only once it runs; until then they are ours to close.
+            for replay in replays { Glibc.close(replay.writeFD) }
+            throw error
         }
         if sources.contains(.auto) { startAutomatic() }
         if !replays.isEmpty {

@@ -18,12 +18,10 @@ public struct PixelRect: Sendable, Equatable, Codable, CustomStringConvertible {
     public init(parsing text: String) throws(RecorderError) {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3] else {
-            throw .invalidConfiguration("--region must be X,Y,W,H in pixels, got '\(text)'")
-        }
-        guard x >= 0, y >= 0, w > 0, h > 0 else {
-            throw .invalidConfiguration("--region needs X,Y >= 0 and W,H > 0, got '\(text)'")
+            throw .invalidConfiguration("--region must be X,Y,W,H in pixels, got '\(TerminalText.escaped(text))'")
         }
         self.init(x: x, y: y, width: w, height: h)
+        try validate()
     }
 
     /// `X,Y,W,H`, as `--region` takes it.

@@ -26,7 +26,8 @@ public struct RecorderLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         if let error = event.error { merged["error"] = "\(error)" }
         let fields = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        let text = "\(event.level) [\(NamedThread.currentName)] \(label): \(event.message)\(fields)\n"
+        // Messages carry device names, window titles and file contents: one log line stays one line, without escapes.
+        let text = "\(event.level) [\(NamedThread.currentName)] \(label): \(TerminalText.escaped("\(event.message)\(fields)"))\n"
         // One write(2) per line so lines from different threads never interleave.
         text.utf8CString.withUnsafeBufferPointer { buffer in
             _ = Glibc.write(2, buffer.baseAddress, buffer.count - 1)

@@ -23,12 +23,12 @@ public struct SessionOptions: Sendable, Equatable, Codable {
             case "none": self = .none
             default:
                 guard text.hasPrefix("replay:") else {
-                    throw .invalidConfiguration("--input must be auto, none or replay:PATH[,EVENTS_PATH], got '\(text)'")
+                    throw .invalidConfiguration("--input must be auto, none or replay:PATH[,EVENTS_PATH], got '\(TerminalText.escaped(text))'")
                 }
                 let rest = text.dropFirst("replay:".count)
                 let parts = rest.split(separator: ",", maxSplits: 1).map(String.init)
                 guard let path = parts.first, !path.isEmpty else {
-                    throw .invalidConfiguration("--input replay: needs a path, got '\(text)'")
+                    throw .invalidConfiguration("--input replay: needs a path, got '\(TerminalText.escaped(text))'")
                 }
                 self = .replay(path: path, eventsPath: parts.count > 1 ? parts[1] : nil)
             }
@@ -86,7 +86,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         /// Parses `KEY=VALUE`.
         public init(parsing text: String) throws(RecorderError) {
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                throw .invalidConfiguration("--meta must be KEY=VALUE, got '\(text)'")
+                throw .invalidConfiguration("--meta must be KEY=VALUE, got '\(TerminalText.escaped(text))'")
             }
             self.init(key: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
         }
@@ -119,21 +119,93 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         self.motionReference = motionReference
     }
 
-    /// Checks ranges that do not need a display; the message names the option.
+    /// Checks every field against its range (`Limits`); the message names the option and the range.
+    ///
+    /// Every way options arrive (command line, `start` request, config file) ends here, so a number
+    /// that passes is safe for the arithmetic after it (nanosecond deadlines, pixel offsets, C ints).
     public func validate() throws(RecorderError) {
-        guard (1...240).contains(fps) else { throw .invalidConfiguration("--fps must be 1 to 240, got \(fps)") }
-        guard keyframeInterval >= 1 else { throw .invalidConfiguration("--keyframe-interval must be at least 1, got \(keyframeInterval)") }
+        typealias L = Limits
+        func check<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ name: String) throws(RecorderError) {
+            guard range.contains(value) else {
+                throw .invalidConfiguration("\(name) must be \(range.lowerBound) to \(range.upperBound), got \(value)")
+            }
+        }
+        func checkLength(_ text: String?, _ limit: Int, _ name: String) throws(RecorderError) {
+            guard let text, text.utf8.count > limit else { return }
+            throw .invalidConfiguration("\(name) is \(text.utf8.count) bytes long; at most \(limit) are allowed")
+        }
+        try check(fps, in: L.fps, "--fps")
+        try check(keyframeInterval, in: L.keyframeInterval, "--keyframe-interval")
         if motionReference == true && keyframeInterval == 1 {
             throw .invalidConfiguration("--motion-reference needs --keyframe-interval above 1 (with 1 every frame is stored whole)")
         }
-        if let duration, !(duration > 0) { throw .invalidConfiguration("--duration must be positive, got \(duration)") }
+        try check(compressionLevel, in: L.compressionLevel(codec), "--compression-level (\(codec.rawValue))")
+        if let duration {
+            guard duration.isFinite, duration > 0, duration <= L.maxDurationSeconds else {
+                throw .invalidConfiguration("--duration must be more than 0 and at most \(Int(L.maxDurationSeconds)) seconds, got \(duration)")
+            }
+        }
+        guard stateRate.isFinite, L.stateRate.contains(stateRate) else {
+            throw .invalidConfiguration("--state-rate must be \(L.stateRate.lowerBound) to \(L.stateRate.upperBound) Hz, got \(stateRate)")
+        }
+        if let region { try region.validate() }
         if region != nil && window != nil { throw .invalidConfiguration("--region and --window cannot be used together") }
         if let window, window.isEmpty { throw .invalidConfiguration("--window needs a non-empty TEXT") }
-        guard stateRate > 0 && stateRate <= 60 else { throw .invalidConfiguration("state rate must be in (0, 60] Hz, got \(stateRate)") }
+        try checkLength(window, L.maxTextBytes, "--window")
+        try checkLength(inputFocus, L.maxTextBytes, "--input-focus")
+        try checkLength(display, L.maxTextBytes, "--display")
+        try checkLength(output, L.maxPathBytes, "--output")
+        try checkLength(stateConfig, L.maxPathBytes, "--state-config")
+        guard inputs.count <= L.maxInputs else { throw .invalidConfiguration("--input is given \(inputs.count) times; at most \(L.maxInputs) are allowed") }
         if inputs.count > 1 && inputs.contains(.none) { throw .invalidConfiguration("--input none cannot be combined with other inputs") }
+        for case .replay(let path, let events) in inputs {
+            try checkLength(path, L.maxPathBytes, "--input replay path")
+            try checkLength(events, L.maxPathBytes, "--input replay events path")
+        }
+        guard meta.count <= L.maxMetaEntries else { throw .invalidConfiguration("--meta is given \(meta.count) times; at most \(L.maxMetaEntries) are allowed") }
         var keys = Set<String>()
-        for entry in meta where !keys.insert(entry.key).inserted {
-            throw .invalidConfiguration("--meta key '\(entry.key)' given twice")
+        for entry in meta {
+            try checkLength(entry.key, L.maxMetaKeyBytes, "--meta key")
+            try checkLength(entry.value, L.maxTextBytes, "--meta value of '\(TerminalText.escaped(entry.key))'")
+            if entry.key.unicodeScalars.contains(where: TerminalText.isControl) {
+                throw .invalidConfiguration("--meta key '\(TerminalText.escaped(entry.key))' contains control characters")
+            }
+            guard keys.insert(entry.key).inserted else {
+                throw .invalidConfiguration("--meta key '\(TerminalText.escaped(entry.key))' given twice")
+            }
+        }
+    }
+
+    /// The range of every number and the size of every text a session accepts.
+    public enum Limits {
+        public static let fps = 1...240
+        /// X11 coordinates are signed 16-bit and sizes unsigned 16-bit; no screen is wider than 32767.
+        public static let coordinate = 0...32_767
+        public static let size = 1...32_767
+        public static let keyframeInterval = 1...100_000
+        /// A year: the nanosecond deadline then stays far from Int64's end.
+        public static let maxDurationSeconds: Double = 31_536_000
+        /// One sample per 100 s to 60 per second.
+        public static let stateRate: ClosedRange<Double> = 0.01...60
+        public static let maxTextBytes = 4096
+        public static let maxPathBytes = 4096
+        public static let maxInputs = 32
+        public static let maxMetaEntries = 256
+        public static let maxMetaKeyBytes = 256
+
+        /// zstd levels are 1 to ZSTD_maxCLevel (22); lz4 accelerations 1 to LZ4's 65537 (none ignores it).
+        public static func compressionLevel(_ codec: Codec) -> ClosedRange<Int> {
+            codec == .zstd ? 1...22 : 1...65_537
+        }
+    }
+}
+
+extension PixelRect {
+    /// Checks a capture region against `SessionOptions.Limits` (the screen edge is checked once the display is known).
+    public func validate() throws(RecorderError) {
+        let limits = SessionOptions.Limits.self
+        guard limits.coordinate.contains(x), limits.coordinate.contains(y), limits.size.contains(width), limits.size.contains(height) else {
+            throw .invalidConfiguration("--region needs X,Y in \(limits.coordinate.lowerBound) to \(limits.coordinate.upperBound) and W,H in \(limits.size.lowerBound) to \(limits.size.upperBound), got '\(self)'")
         }
     }
 }

@@ -14,8 +14,11 @@ public final class SignalWatcher: Sendable {
 
     public static let watchedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
-    /// Blocks the watched signals in the calling thread and every thread it starts afterwards.
+    /// Blocks the watched signals in the calling thread and every thread it starts afterwards, and
+    /// ignores SIGPIPE: a reader that goes away (`recorder record ... | head`, a closed journal pipe)
+    /// then gives EPIPE to that one write instead of killing the process before the file is sealed.
     public static func blockSignals() {
+        signal(SIGPIPE, SIG_IGN)
         var set = sigset_t()
         sigemptyset(&set)
         for signal in watchedSignals { sigaddset(&set, signal) }

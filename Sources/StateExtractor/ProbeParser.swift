@@ -25,6 +25,7 @@ struct ProbeParser {
     }
 
     mutating func parse(_ text: String) throws(RecorderError) -> [Probe] {
+        try TOMLHeaderCheck.check(text, source: path)
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -112,15 +113,18 @@ struct ProbeParser {
             let resolved = resolve(relative)
             let image: RGBImage
             do {
-                image = try RGBImage.loadPNG(path: resolved)
+                image = try RGBImage.loadPNG(path: resolved, maxWidth: region.width, maxHeight: region.height)
             } catch let failure {
                 throw error(label, field: "template", "cannot read PNG '\(resolved)': \(failure)")
             }
             guard image.width <= region.width, image.height <= region.height else {
                 throw error(label, field: "template", "the \(image.width)x\(image.height) template is larger than the region \(region.probeNotation)")
             }
-            let positions = (region.width - image.width + 1) * (region.height - image.height + 1)
-            let cost = positions * image.width * image.height
+            // Both factors are bounded by the screen, but the product is checked rather than trusted.
+            let positions = (region.width - image.width + 1).multipliedReportingOverflow(by: region.height - image.height + 1)
+            let pixels = image.width.multipliedReportingOverflow(by: image.height)
+            let product = positions.partialValue.multipliedReportingOverflow(by: pixels.partialValue)
+            let cost = positions.overflow || pixels.overflow || product.overflow ? Int.max : product.partialValue
             guard cost <= ProbeConfiguration.templateComparisonBudget else {
                 throw error(label, field: "region", "searching \(region.probeNotation) for a \(image.width)x\(image.height) template costs \(cost) pixel comparisons per sample, over the budget of \(ProbeConfiguration.templateComparisonBudget); shrink the region")
             }
@@ -174,7 +178,8 @@ struct ProbeParser {
             guard region.width >= 1, region.height >= 1 else {
                 throw parser.error(probe, field: key, "region \(region.probeNotation) must be at least 1x1 pixels")
             }
-            guard region.x >= 0, region.y >= 0, region.x + region.width <= parser.screenWidth, region.y + region.height <= parser.screenHeight else {
+            // Subtracting from the screen size cannot overflow where adding to a huge x could.
+            guard region.x >= 0, region.y >= 0, region.x <= parser.screenWidth - region.width, region.y <= parser.screenHeight - region.height else {
                 throw parser.error(probe, field: key, "region \(region.probeNotation) lies outside the \(parser.screenWidth)x\(parser.screenHeight) screen")
             }
             return region

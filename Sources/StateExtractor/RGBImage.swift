@@ -28,12 +28,17 @@ public struct RGBImage: Sendable, Equatable {
 
     /// Decodes a PNG file with libpng to 8-bit RGB (alpha is composited on black).
     /// - Throws: `RecorderError.invalidConfiguration` with libpng's reason.
-    public static func loadPNG(path: String) throws(RecorderError) -> RGBImage {
+    /// - Parameters:
+    ///   - maxWidth: wider images are refused from their header, before any pixel memory is taken.
+    ///   - maxHeight: likewise for the height.
+    public static func loadPNG(
+        path: String, maxWidth: Int = SessionOptions.Limits.size.upperBound, maxHeight: Int = SessionOptions.Limits.size.upperBound
+    ) throws(RecorderError) -> RGBImage {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0
         var height: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
-        let status = CPNGShim_read_rgb(path, &pixels, &width, &height, &message, Int32(message.count))
+        let status = CPNGShim_read_rgb(path, Int32(clamping: maxWidth), Int32(clamping: maxHeight), &pixels, &width, &height, &message, Int32(message.count))
         guard status == 0, let pixels else {
             let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw RecorderError.invalidConfiguration(reason.isEmpty ? "cannot decode PNG" : reason)

@@ -71,8 +71,9 @@ public final class StateWorker: Sendable {
     /// (failure -> `startup.fail`), publishes `schema`, arrives, waits for the session start, then samples on
     /// absolute deadlines until the session stops, and closes everything it opened.
     public func run(startup: StartupBarrier) {
-        guard configuration.rateHz > 0, configuration.rateHz.isFinite else {
-            startup.fail(Self.threadName, message: "state sampler: rate \(configuration.rateHz) Hz must be a positive number")
+        guard configuration.rateHz.isFinite, SessionOptions.Limits.stateRate.contains(configuration.rateHz) else {
+            let range = SessionOptions.Limits.stateRate
+            startup.fail(Self.threadName, message: "state sampler: rate \(configuration.rateHz) Hz must be \(range.lowerBound) to \(range.upperBound)")
             return
         }
         let notes = NoteSink(source: "state", logger: logger, mailbox: self.notes)

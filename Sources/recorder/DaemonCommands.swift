@@ -34,7 +34,7 @@ struct StartCommand: ParsableCommand {
         let reply = try connection.send(.start(name: name, options: fields), command: "start")
         guard reply["ok"] == true else { throw connection.fail(reply, command: "start") }
         if connection.json {
-            print(reply.jsonText)
+            Console.out(reply.jsonText, raw: true)
         } else {
             var line = "recording '\(name)' to \(reply["file"]?.stringValue ?? "?")"
             if let width = reply["report"]?["width"]?.intValue, let height = reply["report"]?["height"]?.intValue {
@@ -42,12 +42,12 @@ struct StartCommand: ParsableCommand {
                 if let fps = reply["report"]?["fps"]?.intValue { line += " @ \(fps) fps" }
                 line += ")"
             }
-            print(line)
+            Console.out(line)
         }
     }
 
     private func usage(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("recorder start: \(message)\n".utf8))
+        Console.error("recorder start: \(message)")
         return ExitCode(ExitCodes.usage)
     }
 }
@@ -65,9 +65,9 @@ struct StopCommand: ParsableCommand {
         let reply = try connection.send(.stop(name: nil), command: "stop")
         guard reply["ok"] == true else { throw connection.fail(reply, command: "stop") }
         if connection.json {
-            print(reply.jsonText)
+            Console.out(reply.jsonText, raw: true)
         } else {
-            print(DaemonReplyText.sessionLines(reply).joined(separator: "\n"))
+            Console.out(DaemonReplyText.sessionLines(reply).joined(separator: "\n"))
         }
         if reply["clean_shutdown"] == false || reply["state"] == "failed" { throw ExitCode(ExitCodes.failure) }
     }
@@ -87,7 +87,7 @@ struct StatusCommand: ParsableCommand {
         guard reply["ok"] == true else { throw connection.fail(reply, command: "status") }
         let idle = reply["state"] == "idle"
         if connection.json {
-            print(reply.jsonText)
+            Console.out(reply.jsonText, raw: true)
         } else if idle {
             var lines = ["recorderd is idle; output directory \(reply["output_dir"]?.stringValue ?? "?")"
                 + (reply["free_disk_bytes"]?.intValue.map { ", \(DaemonReplyText.bytes($0)) free" } ?? "")]
@@ -95,9 +95,9 @@ struct StatusCommand: ParsableCommand {
                 lines.append("last session:")
                 lines += DaemonReplyText.sessionLines(last).map { "  " + $0 }
             }
-            print(lines.joined(separator: "\n"))
+            Console.out(lines.joined(separator: "\n"))
         } else {
-            print(DaemonReplyText.sessionLines(reply).joined(separator: "\n"))
+            Console.out(DaemonReplyText.sessionLines(reply).joined(separator: "\n"))
         }
         if idle { throw ExitCode(ExitCodes.notRunning) }
     }
@@ -116,11 +116,11 @@ struct ListCommand: ParsableCommand {
         let reply = try connection.send(.list, command: "list")
         guard reply["ok"] == true else { throw connection.fail(reply, command: "list") }
         if connection.json {
-            print(reply.jsonText)
+            Console.out(reply.jsonText, raw: true)
             return
         }
         let sessions = reply["sessions"]?.arrayValue ?? []
-        print("\(sessions.count) session(s) in \(reply["output_dir"]?.stringValue ?? "?")")
+        Console.out("\(sessions.count) session(s) in \(reply["output_dir"]?.stringValue ?? "?")")
         for session in sessions {
             var line = "\(session["name"]?.stringValue ?? "?")  \(DaemonReplyText.bytes(session["size_bytes"]?.intValue ?? 0))  \(session["modified_utc"]?.stringValue ?? "")"
             if session["recording"] == true {
@@ -134,9 +134,9 @@ struct ListCommand: ParsableCommand {
             } else if let error = session["summary_error"]?.stringValue {
                 line += "  unreadable: \(error)"
             }
-            print(line)
+            Console.out(line)
         }
-        if let note = reply["note"]?.stringValue { print("note: \(note)") }
+        if let note = reply["note"]?.stringValue { Console.out("note: \(note)") }
     }
 }
 

@@ -17,7 +17,7 @@ struct DaemonConnectionArguments: ParsableArguments {
         do {
             return try DaemonClient(socketPath: socketPath, timeoutSeconds: timeoutSeconds).send(request)
         } catch {
-            FileHandle.standardError.write(Data("recorder \(command): \(error.description)\n".utf8))
+            Console.error("recorder \(command): \(error.description)")
             switch error {
             case .unreachable: throw ExitCode(ExitCodes.daemonUnreachable)
             case .badReply: throw ExitCode(ExitCodes.failure)
@@ -28,9 +28,9 @@ struct DaemonConnectionArguments: ParsableArguments {
     /// Prints a refusal and exits with the code its `code` maps to (3 not running, 64 bad request, else 1).
     func fail(_ reply: JSONValue, command: String) -> ExitCode {
         if json {
-            print(reply.jsonText)
+            Console.out(reply.jsonText, raw: true)
         } else {
-            FileHandle.standardError.write(Data("recorder \(command): \(reply["error"]?.stringValue ?? "refused")\n".utf8))
+            Console.error("recorder \(command): \(reply["error"]?.stringValue ?? "refused")")
         }
         switch reply["code"]?.stringValue {
         case ControlError.Code.notRunning.rawValue: return ExitCode(ExitCodes.notRunning)

@@ -27,9 +27,9 @@ struct InspectCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
             let text = String(decoding: try encoder.encode(summary), as: UTF8.self)
-            print(json ? text : summary.humanDescription)
+            Console.out(json ? text : summary.humanDescription, raw: json)
         } catch {
-            FileHandle.standardError.write(Data("recorder inspect: \(error)\n".utf8))
+            Console.error("recorder inspect: \(error)")
             throw ExitCode(ExitCodes.failure)
         }
     }

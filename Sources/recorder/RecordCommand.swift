@@ -39,7 +39,7 @@ struct RecordCommand: ParsableCommand {
         do {
             options = try session.makeOptions(output: output, duration: duration)
         } catch {
-            FileHandle.standardError.write(Data("recorder: \(error)\n".utf8))
+            Console.error("recorder: \(error)")
             throw ExitCode(ExitCodes.usage)
         }
 
@@ -52,7 +52,7 @@ struct RecordCommand: ParsableCommand {
         do {
             try recording.start()
         } catch {
-            FileHandle.standardError.write(Data("recorder: cannot start: \(error)\n".utf8))
+            Console.error("recorder: cannot start: \(error)")
             throw ExitCode(error.isUsageError ? ExitCodes.usage : ExitCodes.failure)
         }
 
@@ -61,9 +61,9 @@ struct RecordCommand: ParsableCommand {
         statusLine?.stop()
 
         if json {
-            print(report.jsonLine)
+            Console.out(report.jsonLine, raw: true)
         } else {
-            print(report.humanSummary)
+            Console.out(report.humanSummary)
         }
         let reason = EndReason(rawValue: report.endReason ?? "") ?? .error
         let endedWell = report.cleanShutdown == true && ![.error, .diskFull].contains(reason)
@@ -95,12 +95,12 @@ final class LiveStatusLine: Sendable {
                     format: "\r\u{1B}[K%@ %6.1f s  %3lld fps  %lld frames  %lld dropped  %lld missed  %.1f MB  %lld events",
                     status.state, status.durationSeconds, c.framesLastSecond, c.framesWritten, c.framesDropped,
                     c.ticksMissed, Double(c.fileBytes) / 1e6, c.inputEventsWritten)
-                FileHandle.standardError.write(Data(text.utf8))
+                Console.control(text)
                 previous = c.framesWritten
                 MonotonicClock.sleep(until: MonotonicClock.now() + 500_000_000)
             }
             _ = previous
-            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            Console.control("\r\u{1B}[K")
         }
         line.thread.withLock { $0 = spawned }
         return line

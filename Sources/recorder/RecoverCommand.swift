@@ -26,9 +26,9 @@ struct RecoverCommand: ParsableCommand {
             let report = try SessionRecovery.recover(path: file)
             let encoder = JSONEncoder()
             encoder.outputFormatting = json ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            Console.out(String(decoding: try encoder.encode(report), as: UTF8.self), raw: true)
         } catch {
-            FileHandle.standardError.write(Data("recorder recover: \(error)\n".utf8))
+            Console.error("recorder recover: \(error)")
             throw ExitCode(ExitCodes.failure)
         }
     }

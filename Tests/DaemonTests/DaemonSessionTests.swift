@@ -245,6 +245,9 @@ final class DaemonProcess {
         throw RecorderTestFailure("recorderd did not answer on \(socketPath): \(log_())")
     }
 
+    /// The daemon's process id (for /proc/PID/fd and signals).
+    var pid: Int32 { process.processIdentifier }
+
     /// Asks `status` until the running session wrote `count` frames; false after a generous minute.
     func waitForFramesWritten(_ count: Int) -> Bool {
         let deadline = Date().addingTimeInterval(60)

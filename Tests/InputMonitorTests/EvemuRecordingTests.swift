@@ -111,7 +111,7 @@ import Testing
         #expect(throws: RecorderError.self) { _ = try EvemuRecording.parse(description: "N: x\nI: 1 2 3 4\nQ: what\n") }
         #expect(throws: RecorderError.self, "no events") { _ = try EvemuRecording.parse(description: "N: x\nI: 1 2 3 4\n") }
         #expect(throws: RecorderError.self, "events before the description") { _ = try EvemuRecording.parse(description: "E: 0.1 0 0 0\nN: x\nI: 1 2 3 4\n") }
-        #expect(throws: RecorderError.invalidConfiguration("replay: cannot read evemu file /nonexistent/x.events")) {
+        #expect(throws: RecorderError.invalidConfiguration("replay: /nonexistent/x.events is not a readable regular file")) {
             _ = try EvemuRecording.load(path: "/nonexistent/x.events", eventsPath: nil)
         }
     }
