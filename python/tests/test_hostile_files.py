@@ -212,13 +212,13 @@ def test_daemon_with_corrupt_and_crafted_files_starts_answers_and_sets_them_asid
         assert time.monotonic() - started < 5.0, f"list took {time.monotonic() - started:.1f} s"
         sessions = {item["name"]: item for item in listing["sessions"]}
         # The killed session was recovered at start-up; the good one is listed as it was.
-        assert sessions["a-killed"]["summary"]["endReason"] == "recovered"
-        assert sessions["f-good"]["summary"]["cleanShutdown"] is True
+        assert sessions["a-killed"]["summary"]["end_reason"] == "recovered"
+        assert sessions["f-good"]["summary"]["clean_shutdown"] is True
         # What could not be recovered went to damaged/ (or, if still present, is listed as damaged).
         aside = set(os.listdir(out / "damaged")) if (out / "damaged").exists() else set()
         for name in ("b-truncated", "c-flipped", "d-crafted", "e-empty"):
             assert f"{name}.h5" in aside or "summary_error" in sessions.get(name, {"summary_error": ""}) \
-                or sessions[name]["summary"]["endReason"] == "recovered", name
+                or sessions[name]["summary"]["end_reason"] == "recovered", name
         assert "d-crafted.h5" in aside and "e-empty.h5" in aside
         # The daemon still works and stops cleanly on SIGTERM.
         assert request(socket_path, "status", timeout=5)["ok"]
