@@ -62,6 +62,8 @@ def main():
         xlib.XSetForeground(display, gc, (frame * 2654435761) & 0xffffff)
         xlib.XFillRectangle(display, window, gc, 0, height - 10, (frame * 7) % width + 1, 10)
         xlib.XSync(display, 0)
+        if frame == 0:
+            print("ready", flush=True)  # the first frame is on screen: callers wait for this, not a guess
         frame += 1
         time.sleep(1 / 60)
 

@@ -5,11 +5,14 @@
         sets the image as the root window's background (stays until the server ends)
     paint_image.py DISPLAY IMAGE.rgb W H window X Y TITLE [MOVES [SECONDS]]
         maps a W x H window at X,Y titled TITLE with the image as its background; MOVES is a
-        comma-separated list of X:Y positions it moves to, one every SECONDS (0.4); then it stays.
-Prints "ready" once the image is on screen, then sleeps until killed.
+        comma-separated list of X:Y positions. On SIGUSR1 it moves to each in turn, one every
+        SECONDS (0.4), holds the last one as long and prints "moved"; then it stays.
+Prints "ready" once the image is on screen, then sleeps until killed. The moves wait for the
+signal so a test can start them once its recording runs, however long a loaded machine takes.
 """
 import ctypes
 import ctypes.util
+import signal
 import sys
 import time
 
@@ -40,6 +43,8 @@ ZPixmap = 2
 
 
 def main():
+    # Blocked before "ready", so a signal sent right after it waits here instead of killing us.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     display_name, path, width, height, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     rgb = open(path, "rb").read()
     assert len(rgb) == width * height * 3, "image size does not match W x H x 3"
@@ -72,10 +77,14 @@ def main():
     time.sleep(0.2)
     print("ready", flush=True)
     pause = float(sys.argv[10]) if mode == "window" and len(sys.argv) > 10 else 0.4
-    for mx, my in moves:
+    if moves:
+        signal.sigwait({signal.SIGUSR1})
+        for mx, my in moves:
+            time.sleep(pause)
+            xlib.XMoveWindow(display, window, mx, my)
+            xlib.XSync(display, 0)
         time.sleep(pause)
-        xlib.XMoveWindow(display, window, mx, my)
-        xlib.XSync(display, 0)
+        print("moved", flush=True)
     while True:
         time.sleep(3600)
 

@@ -14,14 +14,19 @@ public struct CaptureConfiguration: Sendable {
     public var slotCount: Int
     /// Per-frame timings for the benchmark; nil in normal sessions.
     public var timings: CaptureTimings?
+    /// Grab with XGetImage even where MIT-SHM works (also forced by RECORDER_DISABLE_SHM=1). A field, so
+    /// tests running in parallel in one process never change the environment under each other.
+    public var forbidSharedMemory: Bool
 
-    public init(display: String?, fps: Int, region: SessionOptions.Region?, window: String?, slotCount: Int = 8) {
+    public init(display: String?, fps: Int, region: SessionOptions.Region?, window: String?, slotCount: Int = 8,
+                forbidSharedMemory: Bool = false) {
         self.display = display
         self.fps = fps
         self.region = region
         self.window = window
         self.slotCount = slotCount
         self.timings = nil
+        self.forbidSharedMemory = forbidSharedMemory
     }
 
     /// The target as `/video`'s `target` attribute spells it.

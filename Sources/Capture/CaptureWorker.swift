@@ -84,7 +84,8 @@ public final class CaptureWorker: Sendable {
         let connection = try CaptureConnection(name: configuration.display)
         do {
             let target = try CaptureTarget.resolve(configuration: configuration, connection: connection)
-            let forbidSharedMemory = getenv("RECORDER_DISABLE_SHM").map { String(cString: $0) == "1" } ?? false
+            let forbidSharedMemory = configuration.forbidSharedMemory
+                || (getenv("RECORDER_DISABLE_SHM").map { String(cString: $0) == "1" } ?? false)
             let grabber = try FrameGrabber(connection: connection, width: target.width, height: target.height,
                                            slotCount: configuration.slotCount, forbidSharedMemory: forbidSharedMemory, logger: logger)
             return CaptureSession(

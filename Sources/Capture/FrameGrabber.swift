@@ -45,7 +45,7 @@ final class FrameGrabber {
         let display = connection.display
         var reason: String?
         if forbidSharedMemory {
-            reason = "RECORDER_DISABLE_SHM=1"
+            reason = "MIT-SHM forbidden (RECORDER_DISABLE_SHM=1 or the capture configuration)"
         } else if XShmQueryExtension(display) == 0 {
             reason = "the X server has no MIT-SHM extension"
         }

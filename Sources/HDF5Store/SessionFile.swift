@@ -15,6 +15,8 @@ final class SessionFile {
     static func formatVersion(_ options: SessionOptions) -> Int64 { options.motionReference ? 2 : 1 }
 
     let path: String
+    /// The descriptor that created the file; its OFD lock marks the file live until the writer ends.
+    let pinned: PinnedFile
     private(set) var file: hid_t
     private var groups: [hid_t] = []
     private let frames: hid_t
@@ -49,13 +51,9 @@ final class SessionFile {
     init(configuration: WriterConfiguration) throws(RecorderErrorBox) {
         HDF5.prepareThread()
         path = configuration.path
-        let descriptor = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            let saved = errno
-            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : String(cString: strerror(saved))
-            throw RecorderErrorBox(message: "cannot create \(path): \(why)", errno: saved)
-        }
-        Glibc.close(descriptor)
+        // HDF5 creates through the descriptor's /proc name: a symlink swapped in at `path` after the
+        // exclusive create is never followed.
+        pinned = try PinnedFile.create(path: path)
         var created: hid_t = -1
         var made: [AppendableTable] = []
         var madeGroups: [hid_t] = []
@@ -63,7 +61,8 @@ final class SessionFile {
         do {
             let fapl = try HDF5.latestFormatFileAccess()
             defer { H5Pclose(fapl) }
-            created = try HDF5.check(H5Fcreate(path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            created = try HDF5.check(H5Fcreate(pinned.hdf5Path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            try pinned.checkSameFile(created)
             let options = configuration.options
             let geometry = configuration.geometry
             try SessionFile.writeRootAttributes(created, configuration)
@@ -307,10 +306,7 @@ final class SessionFile {
     }
 
     /// Size of the file on disk.
-    var fileBytes: Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-    }
+    var fileBytes: Int64 { pinned.size }
 
     /// Closes every object and the file.
     func close() throws(RecorderErrorBox) {
@@ -336,13 +332,17 @@ final class SessionFile {
     }
 
     /// Reopens the closed file without SWMR and writes the final root attributes.
-    static func seal(path: String, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
+    ///
+    /// The file is reopened through `pinned`, the descriptor that created it, never by path.
+    static func seal(_ pinned: PinnedFile, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
         HDF5.prepareThread()
+        let path = pinned.path
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
-        let file = try HDF5.check(H5Fopen(path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
+        let file = try HDF5.check(H5Fopen(pinned.hdf5Path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
         var closed = false
         defer { if !closed { H5Fclose(file) } }
+        try pinned.checkSameFile(file)
         typealias Root = SessionSchema.Attribute.Root
         try HDF5.writeAttribute(file, Root.endReason, string: endReason.rawValue)
         try HDF5.writeAttribute(file, Root.endDetail, string: detail ?? "")

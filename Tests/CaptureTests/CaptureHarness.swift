@@ -34,10 +34,20 @@ final class CaptureHarness {
         return outcome
     }
 
+    /// Frames handed back by `stop()` without being inspected.
+    private(set) var drainedAtStop = 0
+
     /// Pops frames for `seconds`, calling `inspect` on each, then hands the slot back (unless `release` is false).
     func consume(seconds: Double, release: Bool = true, _ inspect: (CapturedFrame) -> Void = { _ in }) {
+        consume(seconds: seconds, release: release, until: { false }, inspect)
+    }
+
+    /// `consume(seconds:release:_:)` that ends early once `enough()` holds. Tests that need N frames
+    /// pass a generous `seconds`: a loaded machine delivers late, never less.
+    func consume(seconds: Double, release: Bool = true, until enough: () -> Bool,
+                 _ inspect: (CapturedFrame) -> Void = { _ in }) {
         let deadline = MonotonicClock.now() + Int64(seconds * 1e9)
-        while MonotonicClock.now() < deadline {
+        while MonotonicClock.now() < deadline && !enough() {
             guard let frame = channel.filled.pop(timeoutNanoseconds: 50_000_000) else { continue }
             inspect(frame)
             if release { _ = channel.released.tryPush(frame.slot) }
@@ -46,12 +56,28 @@ final class CaptureHarness {
 
     func deadline(of tick: Int64) -> Int64 { startNs + tick * 1_000_000_000 / Int64(fps) }
 
-    /// Asks the worker to stop and waits for its thread.
+    /// Ticks of the schedule the worker has accounted for: captured, dropped for want of a slot,
+    /// skipped after an overrun, or failed.
+    var accountedTicks: Int64 {
+        statistics.framesCaptured.load(ordering: .relaxed) + statistics.framesDropped.load(ordering: .relaxed)
+            + statistics.ticksMissed.load(ordering: .relaxed) + statistics.grabFailures.load(ordering: .relaxed)
+    }
+
+    /// Asks the worker to stop, waits for its thread and hands back (and counts) the frames nobody inspected.
     @discardableResult
     func stop() -> Bool {
         control.requestStop(.stopped)
-        while let frame = channel.filled.tryPop() { _ = channel.released.tryPush(frame.slot) }
-        return thread.join(timeoutNanoseconds: 3_000_000_000)
+        drain()
+        let joined = thread.join(timeoutNanoseconds: 10_000_000_000)
+        drain()
+        return joined
+    }
+
+    private func drain() {
+        while let frame = channel.filled.tryPop() {
+            drainedAtStop += 1
+            _ = channel.released.tryPush(frame.slot)
+        }
     }
 
     /// Every note the worker sent so far.

@@ -5,7 +5,7 @@ import RecorderCore
 import Testing
 import TestSupport
 
-/// Every capture test shares process-wide state (X error handlers, RECORDER_DISABLE_SHM), so they run one at a time;
+/// Every capture test shares process-wide state (X error handlers), so they run one at a time;
 /// each test starts its own Xvfb.
 @Suite(.serialized)
 struct CaptureTests {
@@ -31,12 +31,14 @@ struct CaptureTests {
             var frames = 0
             var mismatches = 0
             var lastTick: Int64 = -1
+            var missingTicks: Int64 = 0
             var lateness: [Int64] = []
             var earlyFrames = 0
             harness.consume(seconds: 2) { frame in
                 frames += 1
                 if !frame.equals(image) { mismatches += 1 }
                 #expect(frame.tick > lastTick)
+                missingTicks += frame.tick - lastTick - 1
                 lastTick = frame.tick
                 let late = frame.timestampNs - harness.deadline(of: frame.tick)
                 if late < 0 { earlyFrames += 1 }
@@ -47,13 +49,20 @@ struct CaptureTests {
                 #expect(frame.bytesPerLine == 640 * 4)
             }
             #expect(harness.stop())
-            #expect(frames >= 100, "expected about 120 frames in 2 s, got \(frames)")
+            // About 120 ticks in 2 s: each one captured, or dropped/missed and counted (a loaded machine may).
+            #expect(harness.accountedTicks >= 100, "\(harness.statistics.snapshot())")
+            // A tick without a frame is a counted drop, miss or failure, never a silent hole.
+            let lost = harness.accountedTicks - harness.statistics.framesCaptured.load(ordering: .relaxed)
+            #expect(missingTicks <= lost, "\(missingTicks) ticks missing: \(harness.statistics.snapshot())")
+            #expect(frames > 0)
             #expect(mismatches == 0)
             #expect(earlyFrames == 0, "a grab started before its deadline")
             lateness.sort()
-            #expect(lateness[lateness.count / 2] < 5_000_000, "median grab start is \(lateness[lateness.count / 2]) ns after its deadline")
-            #expect(harness.statistics.framesCaptured.load(ordering: .relaxed) == Int64(frames))
-            #expect(harness.statistics.framesDropped.load(ordering: .relaxed) == 0)
+            // Timestamps sit on their own tick: a grab more than half a period late is skipped, never stamped
+            // with the wrong tick. (How close to the deadline is a benchmark figure, not a test.)
+            let halfPeriod = (harness.deadline(of: 1) - harness.deadline(of: 0)) / 2
+            #expect(lateness[lateness.count / 2] < halfPeriod, "median grab start is \(lateness[lateness.count / 2]) ns after its deadline")
+            #expect(harness.statistics.framesCaptured.load(ordering: .relaxed) == Int64(frames + harness.drainedAtStop))
             #expect(harness.statistics.grabFailures.load(ordering: .relaxed) == 0)
         }
 
@@ -73,15 +82,14 @@ struct CaptureTests {
                 #expect(frame.cursorX == 50 && frame.cursorY == 10)
             }
             #expect(harness.stop())
-            #expect(frames >= 100)
-            #expect(mismatches == 0)
+            #expect(harness.accountedTicks >= 100, "\(harness.statistics.snapshot())")
+            #expect(frames > 0 && mismatches == 0)
         }
 
         @Test func withoutSharedMemoryFallsBackPixelExact() throws {
-            setenv("RECORDER_DISABLE_SHM", "1", 1)
-            defer { unsetenv("RECORDER_DISABLE_SHM") }
             let region = SessionOptions.Region(x: 10, y: 20, width: 300, height: 200)
-            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: region, window: nil))
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: region, window: nil,
+                                                                  forbidSharedMemory: true))
             #expect(harness.start() == .ready)
             #expect(harness.worker.geometry?.usesSharedMemory == false)
             let expected = image.crop(x: 10, y: 20, width: 300, height: 200)
@@ -93,8 +101,8 @@ struct CaptureTests {
                 #expect(frame.flags & CapturedFrame.Flags.withoutSharedMemory != 0)
             }
             #expect(harness.stop())
-            #expect(frames >= 70)
-            #expect(mismatches == 0)
+            #expect(harness.accountedTicks >= 70, "\(harness.statistics.snapshot())")
+            #expect(frames > 0 && mismatches == 0)
         }
 
         @Test func slowConsumerMakesDropsNotStalls() throws {
@@ -104,12 +112,16 @@ struct CaptureTests {
             let heartbeatBefore = harness.statistics.captureHeartbeat.load(ordering: .relaxed)
             Thread.sleep(forTimeInterval: 0.5)
             let heartbeatAfter = harness.statistics.captureHeartbeat.load(ordering: .relaxed)
-            #expect(heartbeatAfter - heartbeatBefore >= 20, "the capture loop stalled while the consumer was away")
+            let elapsedTicks = (MonotonicClock.now() - harness.startNs) / (harness.deadline(of: 1) - harness.deadline(of: 0))
+            #expect(heartbeatAfter > heartbeatBefore, "the capture loop stalled while the consumer was away")
             #expect(harness.statistics.framesCaptured.load(ordering: .relaxed) == 8)
-            #expect(harness.statistics.framesDropped.load(ordering: .relaxed) >= 60)
+            // Every tick so far (about 90) is one of the 8 captured, a drop, or a counted miss; a stalled
+            // loop would leave them unaccounted. Two may still be in flight.
+            #expect(harness.accountedTicks >= elapsedTicks - 2, "\(elapsedTicks) ticks: \(harness.statistics.snapshot())")
+            #expect(harness.statistics.framesDropped.load(ordering: .relaxed) > 0)
             // Once slots come back, frames flow again and they are still exact.
             var resumed = 0
-            harness.consume(seconds: 0.5) { frame in
+            harness.consume(seconds: 30, until: { resumed >= 20 }) { frame in
                 if frame.equals(image) { resumed += 1 }
             }
             #expect(resumed >= 20)
@@ -125,7 +137,7 @@ struct CaptureTests {
             XSync(client.display, 0)
             #expect(client.errorCount == errorsBefore + 1)
             var frames = 0
-            harness.consume(seconds: 0.5) { frame in
+            harness.consume(seconds: 30, until: { frames >= 20 }) { frame in
                 if frame.equals(image) { frames += 1 }
             }
             #expect(frames >= 20)
@@ -137,13 +149,17 @@ struct CaptureTests {
         @Test func stopCutsALongFrameWaitShort() throws {
             let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 1, region: nil, window: nil))
             #expect(harness.start() == .ready)
-            var frames = 0
-            harness.consume(seconds: 0.3) { _ in frames += 1 }
-            #expect(frames == 1, "tick 0 is grabbed at once, tick 1 only after a second")
+            var ticks: [Int64] = []
+            harness.consume(seconds: 30, until: { !ticks.isEmpty }) { frame in ticks.append(frame.tick) }
+            #expect(ticks == [0], "tick 0 is grabbed at once")
             let asked = MonotonicClock.now()
             #expect(harness.stop())
-            // The next deadline is 0.7 s away; the stop must not wait for it.
-            #expect(MonotonicClock.now() - asked < 500_000_000)
+            let stopped = MonotonicClock.now()
+            // Tick 1 is due a second after the start; the stop must not wait for it (nor grab it).
+            if asked < harness.deadline(of: 1) - 500_000_000 {
+                #expect(stopped < harness.deadline(of: 1), "the stop waited \(Double(stopped - asked) / 1e6) ms")
+                #expect(harness.statistics.framesCaptured.load(ordering: .relaxed) == 1)
+            }
         }
 
         @Test func startupFailuresAreClear() throws {

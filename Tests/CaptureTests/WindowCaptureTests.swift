@@ -28,7 +28,11 @@ extension CaptureTests {
             var frames: [(originX: Int32, originY: Int32, exact: Bool)] = []
             for (x, y) in positions {
                 client.move(window, x: x, y: y)
-                harness.consume(seconds: 0.3) { frame in
+                // At least 0.3 s at each place, and 10 frames there however slow the machine is.
+                let arrived = MonotonicClock.now()
+                harness.consume(seconds: 30, until: {
+                    MonotonicClock.now() - arrived >= 300_000_000 && frames.suffix(10).allSatisfy { $0.originX == Int32(x) && $0.originY == Int32(y) }
+                }) { frame in
                     frames.append((frame.originX, frame.originY, frame.equals(content)))
                     #expect(frame.flags & CapturedFrame.Flags.clipped == 0)
                 }
@@ -53,7 +57,7 @@ extension CaptureTests {
             Thread.sleep(forTimeInterval: 0.1)
             while let frame = harness.channel.filled.tryPop() { _ = harness.channel.released.tryPush(frame.slot) }
             var checked = 0
-            harness.consume(seconds: 0.5) { frame in
+            harness.consume(seconds: 30, until: { checked >= 10 }) { frame in
                 guard frame.originX == 560, frame.originY == 400 else { return }
                 checked += 1
                 #expect(frame.flags & CapturedFrame.Flags.clipped != 0)
@@ -73,7 +77,9 @@ extension CaptureTests {
             Thread.sleep(forTimeInterval: 0.1)
             while let frame = harness.channel.filled.tryPop() { _ = harness.channel.released.tryPush(frame.slot) }
             var shrunk = 0
-            harness.consume(seconds: 0.3) { frame in
+            harness.consume(seconds: 30, until: { shrunk >= 10 }) { frame in
+                // Frames grabbed before the resize may still be queued on a loaded machine.
+                guard frame.originX == 100, frame.originY == 100, frame.flags & CapturedFrame.Flags.clipped != 0 else { return }
                 shrunk += 1
                 #expect(frame.width == 160 && frame.height == 120)
                 #expect(frame.flags & CapturedFrame.Flags.clipped != 0)
@@ -91,28 +97,37 @@ extension CaptureTests {
             #expect(harness.start() == .ready)
             var ticks: [Int64] = []
             var exact = 0
-            harness.consume(seconds: 0.5) { frame in ticks.append(frame.tick); if frame.equals(content) { exact += 1 } }
-            let beforeGap = ticks.count
+            harness.consume(seconds: 30, until: { exact >= 25 }) { frame in ticks.append(frame.tick); if frame.equals(content) { exact += 1 } }
             client.unmap(window)
-            harness.consume(seconds: 0.5) { frame in ticks.append(frame.tick) }
-            let duringGap = ticks.count - beforeGap
+            let unmapped = MonotonicClock.now()
+            var duringGap = 0
+            harness.consume(seconds: 0.5) { frame in
+                ticks.append(frame.tick)
+                // The UnmapNotify is read at the next tick; frames stamped well after it must not exist.
+                if frame.timestampNs > unmapped + 100_000_000 { duringGap += 1 }
+            }
+            let mapping = MonotonicClock.now()
             client.map(window)
-            harness.consume(seconds: 0.5) { frame in ticks.append(frame.tick); if frame.equals(content) { exact += 1 } }
+            harness.consume(seconds: 30, until: { exact >= 50 }) { frame in
+                ticks.append(frame.tick)
+                if frame.timestampNs < mapping, frame.timestampNs > unmapped + 100_000_000 { duringGap += 1 }
+                if frame.equals(content) { exact += 1 }
+            }
             // Destroyed and re-created under the same title: found again by the periodic search.
             client.destroy(window)
             Thread.sleep(forTimeInterval: 0.3)
             let again = client.createWindow(content, x: 300, y: 200, title: "capture-target Gamma again")
             var refound = 0
-            harness.consume(seconds: 1.2) { frame in
+            harness.consume(seconds: 30, until: { refound >= 20 }) { frame in
                 if frame.originX == 300 && frame.originY == 200 && frame.equals(content) { refound += 1 }
             }
             #expect(harness.stop())
             client.destroy(again)
-            #expect(duringGap <= 2, "frames kept coming while the window was unmapped")
+            #expect(duringGap == 0, "frames kept coming while the window was unmapped")
             #expect(zip(ticks, ticks.dropFirst()).allSatisfy { $0 < $1 })
             let biggestJump = zip(ticks, ticks.dropFirst()).map { $1 - $0 }.max() ?? 0
             #expect(biggestJump >= 20, "the unmapped half second must show as a tick gap, biggest jump \(biggestJump)")
-            #expect(exact >= 45)
+            #expect(exact >= 50)
             #expect(refound >= 20)
             let kinds = harness.drainNotes().map(\.kind)
             #expect(kinds == ["target-lost", "target-found", "target-lost", "target-found"], "notes: \(kinds)")
@@ -128,15 +143,13 @@ extension CaptureTests {
             let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: nil))
             #expect(harness.start() == .ready)
             var frames = 0
-            harness.consume(seconds: 0.5) { _ in frames += 1 }
+            harness.consume(seconds: 30, until: { frames >= 20 }) { _ in frames += 1 }
             #expect(frames >= 20)
             xvfb.kill()
-            let killedAt = MonotonicClock.now()
-            while harness.control.endReason == nil && MonotonicClock.now() - killedAt < 5_000_000_000 {
-                harness.consume(seconds: 0.05)
-            }
+            // Generous: it notices at its next tick, but a loaded machine may be slow to get there.
+            harness.consume(seconds: 60, until: { harness.control.endReason != nil })
             #expect(harness.control.endReason?.reason == .displayLost)
-            #expect(harness.thread.join(timeoutNanoseconds: 2_000_000_000), "the capture thread did not end")
+            #expect(harness.thread.join(timeoutNanoseconds: 10_000_000_000), "the capture thread did not end")
             #expect(harness.drainNotes().contains { $0.kind == "display-lost" })
         }
     }

@@ -101,21 +101,23 @@ struct ControlProtocolTests {
 
     @Test func halfSentLineTimesOutWithoutBlockingOthers() throws {
         var limits = ControlServer.Limits()
-        limits.lineTimeoutNanoseconds = 1_500_000_000
+        // Long enough that five requests fit before it on a loaded machine; the order is what is checked.
+        limits.lineTimeoutNanoseconds = 5_000_000_000
         let daemon = try InProcessDaemon(limits: limits)
         let slow = try daemon.client()
-        slow.send("{\"command\": \"sta")
         let began = Date()
+        slow.send("{\"command\": \"sta")
         for _ in 0..<5 {
-            let reply = try #require(try daemon.client().request("{\"command\": \"status\"}", timeout: 1))
+            let reply = try #require(try daemon.client().request("{\"command\": \"status\"}", timeout: 30))
             #expect(reply["ok"] == true)
         }
-        #expect(Date().timeIntervalSince(began) < 1.4, "other clients were served while the slow one sat on half a line")
-        let line = try #require(slow.readLine(timeout: 5))
+        // A daemon blocked by the slow client would serve these only after its timeout reply.
+        #expect(slow.readLine(timeout: 0) == nil, "other clients were served while the slow one sat on half a line")
+        let line = try #require(slow.readLine(timeout: 30))
         let reply = try #require(try? JSONValue.parse(line))
         #expect(reply["code"] == "timeout")
         #expect(reply["error"]?.stringValue?.contains("incomplete") == true)
-        #expect(Date().timeIntervalSince(began) >= 1.4)
+        #expect(Date().timeIntervalSince(began) >= 4.5, "the half line was given its 5 s")
         #expect(slow.isClosed())
         #expect(daemon.shutdown())
     }
@@ -171,6 +173,30 @@ struct ControlProtocolTests {
         #expect(sessions.allSatisfy { $0["recording"] == false })
         let modified = sessions.first?["modified_utc"]?.stringValue ?? ""
         #expect(modified.hasPrefix(String(ISO8601DateFormatter().string(from: Date()).prefix(10))))
+        #expect(daemon.shutdown())
+    }
+
+    @Test("one list spends a bounded time on new summaries; the next list continues with the rest")
+    func listBoundsTheTimeSpentOnSummaries() throws {
+        // Each summary takes 1 s, as a slow or damaged file can up to its tool's deadline.
+        let daemon = try InProcessDaemon(summarize: { path in
+            usleep(1_000_000)
+            return .object(["file": .string(path)])
+        })
+        for index in 0..<8 {
+            try Data(repeating: 1, count: 10).write(to: URL(fileURLWithPath: daemon.outputDirectory + "/s\(index).h5"))
+        }
+        let started = MonotonicClock.now()
+        let first = try #require(try daemon.client().request("{\"command\": \"list\"}", timeout: 30))
+        let seconds = Double(MonotonicClock.now() - started) / 1e9
+        let firstSummaries = try #require(first["sessions"]?.arrayValue).filter { $0["summary"] != nil }.count
+        // The budget (3 s) plus the one summary in flight when it ran out, not 8 s.
+        #expect(seconds < Double(RecorderDaemon.listInspectionBudgetNs) / 1e9 + 2.5, "list took \(seconds) s")
+        #expect(firstSummaries >= 1 && firstSummaries < 8)
+        #expect(first["note"]?.stringValue?.contains("left out") == true)
+        let second = try #require(try daemon.client().request("{\"command\": \"list\"}", timeout: 30))
+        let secondSummaries = try #require(second["sessions"]?.arrayValue).filter { $0["summary"] != nil }.count
+        #expect(secondSummaries > firstSummaries)
         #expect(daemon.shutdown())
     }
 

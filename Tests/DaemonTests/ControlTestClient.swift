@@ -38,7 +38,7 @@ final class ControlTestClient {
     }
 
     /// The next line, or nil at EOF, on a reset, or after `timeout` seconds.
-    func readLine(timeout: Double = 5) -> String? {
+    func readLine(timeout: Double = 30) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -58,12 +58,12 @@ final class ControlTestClient {
     }
 
     /// True when the daemon closed the connection (EOF or reset) within `timeout`.
-    func isClosed(timeout: Double = 5) -> Bool {
+    func isClosed(timeout: Double = 30) -> Bool {
         readLine(timeout: timeout) == nil && pending.isEmpty
     }
 
     /// Sends one line and parses the one reply line.
-    func request(_ line: String, timeout: Double = 5) -> JSONValue? {
+    func request(_ line: String, timeout: Double = 30) -> JSONValue? {
         send(line + "\n")
         return readLine(timeout: timeout).flatMap { try? JSONValue.parse($0) }
     }

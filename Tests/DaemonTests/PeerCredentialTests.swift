@@ -13,7 +13,7 @@ struct PeerCredentialTests {
     static let nobodyClient = """
         import errno, socket, sys
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
+        s.settimeout(30)
         try:
             s.connect(sys.argv[1])
         except OSError as e:

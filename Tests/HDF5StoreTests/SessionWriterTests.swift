@@ -261,9 +261,13 @@ struct SessionWriterTests {
                 return rgb
             }
         }
-        // The writer flushes about once a second.
-        Thread.sleep(forTimeInterval: 1.6)
-        let run = try runPython(PythonChecks.swmrReader, arguments: [path])
+        // The writer flushes about once a second; a loaded machine takes longer, so the reader asks again.
+        var run = try runPython(PythonChecks.swmrReader, arguments: [path])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && (run.status != 0 || parseJSON(run.stdout)["frames"] as? Int != 30) {
+            Thread.sleep(forTimeInterval: 0.2)
+            run = try runPython(PythonChecks.swmrReader, arguments: [path])
+        }
         #expect(run.status == 0, "\(run.stderr)")
         let out = parseJSON(run.stdout)
         #expect(out["frames"] as? Int == 30)

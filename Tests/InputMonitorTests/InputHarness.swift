@@ -57,20 +57,26 @@ final class InputHarness: @unchecked Sendable {
     }
 
     /// Waits until a note of `kind` appears.
-    func waitForNote(_ kind: String, timeoutSeconds: Double = 5) -> SessionNote? {
-        let deadline = MonotonicClock.now() + Int64(timeoutSeconds * 1e9)
-        while MonotonicClock.now() < deadline {
-            if let note = allNotes().first(where: { $0.kind == kind }) { return note }
-            MonotonicClock.sleep(until: MonotonicClock.now() + 20_000_000)
-        }
-        return nil
+    func waitForNote(_ kind: String, timeoutSeconds: Double = 30) -> SessionNote? {
+        waitForNotes(kind, count: 1, timeoutSeconds: timeoutSeconds).first
     }
 
-    /// Stops the worker and joins it; true when it ended within 3 s.
+    /// Waits until `count` notes of `kind` appeared; returns those seen by then.
+    func waitForNotes(_ kind: String, count: Int, timeoutSeconds: Double = 30) -> [SessionNote] {
+        let deadline = MonotonicClock.now() + Int64(timeoutSeconds * 1e9)
+        var seen = allNotes().filter { $0.kind == kind }
+        while seen.count < count && MonotonicClock.now() < deadline {
+            MonotonicClock.sleep(until: MonotonicClock.now() + 20_000_000)
+            seen = allNotes().filter { $0.kind == kind }
+        }
+        return seen
+    }
+
+    /// Stops the worker and joins it; true when it ended within 10 s.
     @discardableResult
     func stop() -> Bool {
         control.requestStop(.stopped)
-        return thread.join(timeoutNanoseconds: 3_000_000_000)
+        return thread.join(timeoutNanoseconds: 10_000_000_000)
     }
 }
 

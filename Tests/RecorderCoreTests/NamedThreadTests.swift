@@ -8,7 +8,7 @@ import Synchronization
         let thread = try NamedThread.spawn(name: "recorder-capture-long-name") {
             seen.withLock { $0 = NamedThread.currentName }
         }
-        #expect(thread.join(timeoutNanoseconds: 2_000_000_000))
+        #expect(thread.join(timeoutNanoseconds: 10_000_000_000))
         #expect(seen.withLock { $0 } == "recorder-captur", "Linux keeps 15 bytes of a thread name")
         #expect(thread.name == "recorder-captur")
     }
@@ -34,7 +34,7 @@ import Synchronization
             })
         }
         #expect(barrier.wait(timeoutNanoseconds: 5_000_000_000) == .ready)
-        for thread in threads { #expect(thread.join(timeoutNanoseconds: 1_000_000_000)) }
+        for thread in threads { #expect(thread.join(timeoutNanoseconds: 10_000_000_000)) }
     }
 
     @Test func barrierReportsFailureAndTimeout() throws {

@@ -44,11 +44,11 @@ final class WorkerHarness {
         collectedNotes += notes.drain()
     }
 
-    /// Waits until at least `count` more samples arrived (or 10 s passed); returns the new ones.
+    /// Waits until at least `count` more samples arrived (or a generous minute passed); returns the new ones.
     @discardableResult
     func waitForSamples(_ count: Int) -> [StateSample] {
         let before = collectedSamples.count
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while collectedSamples.count < before + count, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
             collect()
@@ -57,7 +57,7 @@ final class WorkerHarness {
     }
 
     /// Waits until `condition` holds on the collected data (or `seconds` passed).
-    func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    func waitUntil(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             collect()
@@ -67,11 +67,11 @@ final class WorkerHarness {
         return false
     }
 
-    /// Stops the session and joins the thread; returns whether it ended within 2 s.
+    /// Stops the session and joins the thread; returns whether it ended within 10 s.
     @discardableResult
     func stop() -> Bool {
         control.requestStop(.stopped)
-        let joined = thread?.join(timeoutNanoseconds: 2_000_000_000) ?? true
+        let joined = thread?.join(timeoutNanoseconds: 10_000_000_000) ?? true
         collect()
         return joined
     }

@@ -11,7 +11,7 @@ public final class DyingXServer: Sendable {
     /// Starts the server and waits until it listens.
     public init() throws {
         process = try BackgroundProcess("/usr/bin/env", ["python3", TestScripts.dyingXServer])
-        guard process.waitForOutput("ready :", timeout: 10),
+        guard process.waitForOutput("ready :", timeout: 60),
               let announced = process.stdout.split(separator: "\n").first(where: { $0.hasPrefix("ready :") }) else {
             process.terminate()
             throw RecorderError.display("dying X server did not start: \(process.stderr)")

@@ -25,7 +25,7 @@ public final class XvfbDisplay: @unchecked Sendable {
         process.standardOutput = announce
         process.standardError = FileHandle.nullDevice
         try process.run()
-        guard let chosen = XvfbDisplay.readDisplayNumber(announce.fileHandleForReading.fileDescriptor, timeout: 15) else {
+        guard let chosen = XvfbDisplay.readDisplayNumber(announce.fileHandleForReading.fileDescriptor, timeout: 60) else {
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw RecorderError.display("Xvfb did not announce a display number")

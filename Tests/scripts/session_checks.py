@@ -7,7 +7,9 @@ checked against the format, not against each other. Every command prints one JSO
     session_checks.py frames-equal FILE IMAGE.rgb W H [X Y FW FH]   every frame == image[Y:Y+FH, X:X+FW]
     session_checks.py frames-are-crops FILE IMAGE.rgb W H FW FH X:Y,...  every frame == one FW x FH crop
                                             of the image at one of the listed offsets
-    session_checks.py summary FILE          root attributes, dataset lengths, tick gaps
+    session_checks.py summary FILE          root attributes, dataset lengths, tick gaps, the writer's counters
+    session_checks.py frame-rows FILE [live] rows every per-frame dataset holds and their ticks; `live`
+                                            opens a file still being written (SWMR) and sees what is flushed
     session_checks.py plain-open FILE       opens without hdf5plugin; attributes and lengths only
     session_checks.py events FILE           /input/events rows and /input/devices
     session_checks.py decode-all FILE       decodes every frame; count and failures
@@ -52,8 +54,35 @@ def attr(v):
     return v
 
 
+PER_FRAME = ["frames", "timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift"]
+
+
+def frame_rows(f):
+    """Rows a reader can rely on: the shortest per-frame dataset, and the ticks and timestamps of those rows."""
+    lengths = {name: int(f["video/" + name].shape[0]) for name in PER_FRAME if "video/" + name in f}
+    rows = min(lengths.values())
+    return {"rows": rows, "lengths": lengths, "events": int(f["input/events"].shape[0]),
+            "ticks": [int(t) for t in f["video/tick"][:rows]],
+            "timestamps": [int(t) for t in f["video/timestamp_ns"][:rows]]}
+
+
+def tick_accounting(f, ticks):
+    """Ticks the file lacks between tick 0 and its last frame, and the losses its summary reports."""
+    summary = json.loads(attr(f.attrs.get("summary_json", "")) or "{}")
+    missing = int(ticks[0]) + int(np.sum(np.diff(ticks) - 1)) if len(ticks) else 0
+    reported = sum(int(summary.get(k, 0)) for k in ("frames_dropped", "ticks_missed", "grab_failures", "frames_skipped"))
+    return {"counters": summary, "missing_ticks": missing, "reported_lost": reported,
+            "scheduled_ticks": int(ticks[-1]) + 1 if len(ticks) else 0}
+
+
 def main():
     command, path = sys.argv[1], sys.argv[2]
+    if command == "frame-rows":
+        import h5py
+        live = len(sys.argv) > 3 and sys.argv[3] == "live"
+        with h5py.File(path, "r", swmr=live) as f:
+            print(json.dumps(frame_rows(f)))
+        return
     if command == "plain-open":
         import h5py
         with h5py.File(path, "r") as f:
@@ -117,6 +146,8 @@ def main():
                 "samples": int(f["state/samples"].shape[0]),
                 "notes": [{"kind": attr(n["kind"]), "message": attr(n["message"])} for n in f["log/notes"][:]],
                 "meta": {k: attr(v) for k, v in f["meta"].attrs.items()},
+                "sample_times": [int(t) for t in f["state/samples"]["t_ns"]] if f["state/samples"].dtype.names else [],
+                **tick_accounting(f, ticks),
             }))
         elif command == "events":
             ev = f["input/events"][:]

@@ -133,7 +133,8 @@ def test_follow_yields_frames_as_the_writer_appends_them(writer):
         feeder = threading.Thread(target=keep_appending, name="swmr-feeder")
         feeder.start()
         seen = []
-        for i, image in session.follow(poll_interval=0.02, idle_timeout=1.5):
+        # idle_timeout far above the feeder's 0.15 s pauses: a loaded machine may stretch them.
+        for i, image in session.follow(poll_interval=0.02, idle_timeout=10):
             np.testing.assert_array_equal(image, scene_image(i, H, W))
             seen.append(i)
         feeder.join(timeout=30)

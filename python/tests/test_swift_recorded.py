@@ -5,8 +5,10 @@ fail, not skip, when it is missing, so a broken build cannot pass unnoticed.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import h5py
@@ -35,8 +37,10 @@ def display():
         number += chunk
     os.close(read_end)
     name = ":" + number.decode().strip()
-    scene = subprocess.Popen([sys.executable, os.path.join(REPO, "scripts/moving_scene.py"), name, "300"])
-    time.sleep(0.5)
+    scene = subprocess.Popen([sys.executable, os.path.join(REPO, "scripts/moving_scene.py"), name, "300"],
+                             stdout=subprocess.PIPE, text=True)
+    # However long a loaded machine takes to start it: the scene is on screen before any recording.
+    assert scene.stdout.readline().strip() == "ready", "moving_scene.py did not start"
     yield name
     scene.kill()
     xvfb.kill()
@@ -49,6 +53,36 @@ def record(display, path, *args):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result
+
+
+def record_until_logged(display, path, marker, *args):
+    """Records until the recorder logs `marker` (however late a loaded machine gets there), then SIGINT."""
+    proc = subprocess.Popen([RECORDER, "record", "--display", display, "--output", str(path), "--quiet", *args],
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), name="recorder-stderr")
+    reader.start()
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and not any(marker in line for line in list(lines)):
+        time.sleep(0.05)
+    assert any(marker in line for line in list(lines)), "".join(lines)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0, "".join(lines)
+    reader.join(timeout=30)
+
+
+def assert_ticks_accounted(path, at_least):
+    """Every tick from 0 to the last frame is stored or reported lost in the file's summary, and the
+    file accounts for at least `at_least` ticks. A loaded machine may drop frames; it must say so."""
+    with h5py.File(path, "r") as f:
+        ticks = f["video/tick"][:]
+        summary = json.loads(f.attrs["summary_json"])
+    assert len(ticks) > 0 and np.all(np.diff(ticks) > 0)
+    missing = int(ticks[0]) + int(np.sum(np.diff(ticks) - 1))
+    lost = sum(int(summary.get(k, 0)) for k in ("frames_dropped", "ticks_missed", "grab_failures", "frames_skipped"))
+    assert summary["frames"] == len(ticks), summary
+    assert missing <= lost, (missing, summary)
+    assert len(ticks) + lost >= at_least, (len(ticks), summary)
 
 
 def independent_decode(path):
@@ -67,8 +101,9 @@ def test_reader_decodes_every_recorded_frame_exactly(display, tmp_path, codec, i
     path = tmp_path / f"{codec}-{interval}.h5"
     record(display, path, "--duration", "1.5", "--input", "none", "--codec", codec, "--keyframe-interval", str(interval))
     expected = independent_decode(path)
+    assert_ticks_accounted(path, 85)  # 1.5 s at 60 fps is 90 ticks
     with rr.open(path) as session:
-        assert len(session) == len(expected) >= 60
+        assert len(session) == len(expected) > 1
         assert session.clean_shutdown and session.end_reason == "duration"
         assert session.codec == codec
         for i, image in enumerate(expected):
@@ -84,8 +119,9 @@ def test_reader_decodes_every_recorded_frame_exactly(display, tmp_path, codec, i
 def test_replayed_input_and_state_align_with_frames(display, tmp_path):
     path = tmp_path / "aligned.h5"
     pad = os.path.join(FIXTURES, "madcatz-xbox360-pad.events")
-    record(display, path, "--duration", "4.5", "--input", f"replay:{pad}", "--fps", "30",
-           "--meta", "game=scene", "--meta", "player=test")
+    # Until the 3.5 s replay ended like an unplugged device (its note says so), then stopped.
+    record_until_logged(display, path, "replay finished", "--input", f"replay:{pad}", "--fps", "30",
+                        "--meta", "game=scene", "--meta", "player=test")
     recorded = [line for line in open(pad) if line.startswith("E:")]
     with rr.open(path) as session:
         events = session.events()
@@ -103,9 +139,13 @@ def test_replayed_input_and_state_align_with_frames(display, tmp_path):
         idx = session.frame_index(events["t_ns"])
         assert idx.min() >= -1 and idx.max() <= n - 1
         samples = session.state_samples()
-        assert 18 <= len(samples) <= 25, "about 5 samples per second over 4.5 s"
+        # 5 per second: never more than the slots of the recording; a late sample skips slots (legal on a
+        # loaded machine, which once held a sampler 1.05 s), but it samples through the recording.
+        first, last = int(session.timestamps_ns[0]), int(session.timestamps_ns[-1])
+        assert 1 <= len(samples) <= (last - first) / 200_000_000 + 2, "about 5 samples per second"
         assert samples.dtype.names[:3] == ("t_ns", "cursor_x", "cursor_y")
         assert np.all(np.diff(samples["t_ns"]) > 0)
+        assert samples["t_ns"][-1] > (first + last) // 2
 
 
 def test_inspect_cli_on_a_recorded_file(display, tmp_path):
@@ -125,23 +165,31 @@ def test_inspect_cli_on_a_recorded_file(display, tmp_path):
 
 def test_reader_follows_a_live_recording(display, tmp_path):
     path = tmp_path / "live.h5"
+    # Runs until told to stop, so a loaded machine's pace never ends it before the reader looked.
     proc = subprocess.Popen([RECORDER, "record", "--display", display, "--output", str(path), "--quiet",
-                             "--duration", "5", "--input", "none"], stderr=subprocess.PIPE, text=True)
+                             "--input", "none"], stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 10
-        while not path.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(1.5)
-        session = rr.open(path)
-        first = len(session)
+        deadline = time.monotonic() + 60
+        session, first = None, 0
+        while first == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                session = session or rr.open(path)
+                first = session.refresh()
+            except (OSError, KeyError):
+                session = None  # not created yet, or SWMR writing not started yet
+        assert first > 0, "no frame flushed within a minute"
         assert not session.clean_shutdown
-        time.sleep(1.5)
-        second = session.refresh()
+        second = first
+        while second == first and time.monotonic() < deadline:
+            time.sleep(0.1)
+            second = session.refresh()
         assert second > first > 0, (first, second)
         last = session.frame(second - 1)
         assert last.shape == (240, 320, 3)
         session.close()
     finally:
-        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
     with rr.open(path) as finished:
-        assert finished.clean_shutdown and len(finished) >= second
+        assert finished.clean_shutdown and finished.end_reason == "signal" and len(finished) >= second
