@@ -37,6 +37,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var compressionRatio: Double
     public var inputEvents: Int64
     public var devices: [String]
+    /// Per device: kind, clock source, event count and absolute axes (`/input/devices`, `/input/abs_info`).
+    public var inputDevices: [DeviceSummary]
     public var stateSamples: Int64
     public var stateFields: [String]
     public var windowChanges: Int64
@@ -45,6 +47,26 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var meta: [String: String]
     /// The writer's end-of-session counters (summary_json), when present.
     public var summaryJSON: String
+}
+
+/// One input device as `recorder inspect` shows it.
+public struct DeviceSummary: Sendable, Codable, Equatable {
+    /// One EV_ABS axis: its code and range.
+    public struct Axis: Sendable, Codable, Equatable {
+        public var code: Int64
+        public var min: Int64
+        public var max: Int64
+        public var resolution: Int64
+        public var valueAtOpen: Int64
+    }
+
+    public var id: Int64
+    public var name: String
+    public var kind: String
+    /// monotonic, realtime or replay; "" in files written before the column existed.
+    public var clockSource: String
+    public var events: Int64
+    public var axes: [Axis]
 }
 
 /// Reads a session file's attributes and dataset sizes without decoding frames.
@@ -130,9 +152,64 @@ public enum SessionInspector {
             durationSeconds: duration, droppedTicks: dropped, storedFrameBytes: stored, rawFrameBytes: raw,
             compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows(SessionSchema.Input.events.path),
             devices: readStrings(file, SessionSchema.Input.devices, member: SessionSchema.Input.deviceName, limit: limit),
+            inputDevices: deviceSummaries(file, limit: limit),
             stateSamples: rows(SessionSchema.State.samplesPath), stateFields: memberNames(file, SessionSchema.State.samplesPath),
             windowChanges: rows(SessionSchema.State.window.path), notes: rows(SessionSchema.Log.notes.path),
             fileBytes: fileBytes, meta: meta, summaryJSON: attr(file, Root.summaryJSON))
+    }
+
+    /// Each device row with its event count (from `/input/events`' device column) and its axes.
+    static func deviceSummaries(_ file: hid_t, limit: Int64) -> [DeviceSummary] {
+        let table = SessionSchema.Input.devices
+        let ids = readIntegers(file, table, member: "id", limit: limit)
+        let names = readStrings(file, table, member: SessionSchema.Input.deviceName, limit: limit)
+        let kinds = readStrings(file, table, member: "kind", limit: limit)
+        let clocks = readStrings(file, table, member: "clock_source", limit: limit)
+        var counts: [Int64: Int64] = [:]
+        for device in readIntegers(file, SessionSchema.Input.events, member: "device", limit: limit) { counts[device, default: 0] += 1 }
+        let abs = SessionSchema.Input.absInfo
+        let columns = ["device", "code", "min", "max", "resolution", "value"].map { readIntegers(file, abs, member: $0, limit: limit) }
+        let axisCount = columns.map(\.count).min() ?? 0
+        return ids.enumerated().map { index, id in
+            let axes = (0..<axisCount).filter { columns[0][$0] == id }.map {
+                DeviceSummary.Axis(code: columns[1][$0], min: columns[2][$0], max: columns[3][$0], resolution: columns[4][$0],
+                                   valueAtOpen: columns[5][$0])
+            }
+            return DeviceSummary(
+                id: id, name: index < names.count ? names[index] : "", kind: index < kinds.count ? kinds[index] : "",
+                clockSource: index < clocks.count ? clocks[index] : "", events: counts[id] ?? 0, axes: axes)
+        }
+    }
+
+    /// `table` opened when it has the column `member` (older files may lack it); the caller
+    /// closes the dataset.
+    static func openColumn(_ file: hid_t, _ table: SessionSchema.Table, member: String) -> hid_t? {
+        guard HDF5.exists(file, table.path) else { return nil }
+        let dataset = H5Dopen2(file, table.path, CHDF5Shim_H5P_DEFAULT())
+        guard dataset >= 0 else { return nil }
+        let stored = H5Dget_type(dataset)
+        let present = H5Tget_member_index(stored, member) >= 0
+        H5Tclose(stored)
+        guard present else {
+            H5Dclose(dataset)
+            return nil
+        }
+        return dataset
+    }
+
+    /// The integer column `member` of every row of `table`, converted to int64 by HDF5; empty when
+    /// the table or the column is missing (older files).
+    static func readIntegers(_ file: hid_t, _ table: SessionSchema.Table, member: String, limit: Int64) -> [Int64] {
+        guard let dataset = openColumn(file, table, member: member) else { return [] }
+        defer { H5Dclose(dataset) }
+        // Every element is read (H5S_ALL), so the buffer is sized by all of them, not by the rows.
+        guard let count = HDF5.readableElementCount(dataset, elementBytes: 8, limitBytes: limit), count > 0 else { return [] }
+        let memoryType = H5Tcreate(H5T_COMPOUND, 8)
+        H5Tinsert(memoryType, member, 0, CHDF5Shim_H5T_NATIVE_INT64())
+        defer { H5Tclose(memoryType) }
+        var values = [Int64](repeating: 0, count: count)
+        guard H5Dread(dataset, memoryType, CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &values) >= 0 else { return [] }
+        return values
     }
 
     /// Every element of an integer dataset, row after row.
@@ -152,9 +229,7 @@ public enum SessionInspector {
     /// The fixed-string column `member` of every row of `table`.
     static func readStrings(_ file: hid_t, _ table: SessionSchema.Table, member: String, limit: Int64) -> [String] {
         guard let column = table.layout.columns.first(where: { $0.name == member }), case .string(let size) = column.kind,
-              HDF5.exists(file, table.path) else { return [] }
-        let dataset = H5Dopen2(file, table.path, CHDF5Shim_H5P_DEFAULT())
-        guard dataset >= 0 else { return [] }
+              let dataset = openColumn(file, table, member: member) else { return [] }
         defer { H5Dclose(dataset) }
         // Every element is read (H5S_ALL), so the buffer is sized by all of them, not by the rows.
         guard let count = HDF5.readableElementCount(dataset, elementBytes: size, limitBytes: limit), count > 0 else { return [] }

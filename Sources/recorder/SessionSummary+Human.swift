@@ -16,6 +16,13 @@ extension SessionSummary {
             "state: \(stateSamples) samples of \(stateFields.joined(separator: ", ")); \(windowChanges) focused-window changes",
             "notes: \(notes)",
         ]
+        for device in inputDevices {
+            var line = "  device \(device.id) '\(device.name)': \(device.kind), clock \(device.clockSource.isEmpty ? "unknown" : device.clockSource), \(device.events) events"
+            if !device.axes.isEmpty {
+                line += ", axes " + device.axes.map { "0x" + String($0.code, radix: 16) + " [\($0.min), \($0.max)]" }.joined(separator: " ")
+            }
+            lines.insert(line, at: lines.firstIndex { $0.hasPrefix("state:") } ?? lines.count)
+        }
         if !meta.isEmpty {
             lines.append("meta: " + meta.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
         }

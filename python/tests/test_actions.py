@@ -1,6 +1,8 @@
 """Session.actions() and keys_down_at() on files the recorder wrote, live (umockdev nodes through
 libevdev) and replayed, against a frame-by-frame computation with plain h5py."""
+import json
 import os
+import subprocess
 
 import h5py
 import hdf5plugin  # noqa: F401
@@ -95,6 +97,20 @@ def test_actions_of_a_live_recording(display, tmp_path):  # noqa: F811
     assert rc == 0, log
     a = check(out)
     assert a.keys.any() and a.buttons.any() and np.abs(a.rel).sum() > 0 and a.wheel.shape == (len(a), 2)
+    # `recorder inspect` per device: kind, clock source, event count, axes with ranges, against h5py.
+    result = subprocess.run([RECORDER, "inspect", "--json", out], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)["inputDevices"]
+    with h5py.File(out, "r") as f:
+        rows, ev, info = f["input/devices"][:], f["input/events"][:], f["input/abs_info"][:]
+    assert [(d["id"], d["name"], d["kind"], d["clockSource"], d["events"]) for d in shown] == [
+        (int(r["id"]), r["name"].decode(), r["kind"].decode(), r["clock_source"].decode(), int((ev["device"] == r["id"]).sum()))
+        for r in rows]
+    assert [d["kind"] for d in shown] == ["keyboard", "mouse", "gamepad"]
+    assert [[(x["code"], x["min"], x["max"]) for x in d["axes"]] for d in shown] == [
+        [(int(a["code"]), int(a["min"]), int(a["max"])) for a in info if a["device"] == r["id"]] for r in rows]
+    text = subprocess.run([RECORDER, "inspect", out], capture_output=True, text=True, timeout=60).stdout
+    assert "device 2 'Mad Catz Wired Xbox 360 Controller': gamepad, clock realtime, 500 events, axes 0x0 [-32768, 32767]" in text
     # The pad: 4 stick axes and 2 hat axes centred, 2 triggers not; the keyboard: ABS_VOLUME, not centred.
     assert len(a.abs_axes) == 9 and a.abs_centred.tolist().count(True) == 6
     assert np.abs(a.abs).max() > 0

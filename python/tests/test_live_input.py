@@ -178,11 +178,13 @@ def test_hotplug_while_recording(display, tmp_path):  # noqa: F811
     again_file, again_ioctl, again_node = um.write_umockdev(device, str(tmp_path), 10)
     # 10 ms per frame: the removal at 1 s comes while the first script is still being read.
     first = um.write_script(events[:600], str(tmp_path / "first.script"), delay_ms=10, lead_ms=100)
-    second = um.write_script(events[300:600], str(tmp_path / "second.script"), lead_ms=100)
+    # Its script may start at a first open that fails (the node appears before its ioctl answers)
+    # and flow before the retry 250 ms later: a 1 s lead keeps that backlog empty.
+    second = um.write_script(events[300:600], str(tmp_path / "second.script"), delay_ms=5, lead_ms=1000)
     out = str(tmp_path / "h.h5")
     plan = {
         "log": str(tmp_path / "h.log"), "timeout": 60,
-        "command": [RECORDER, "record", "--display", display, "--output", out, "--duration", "6", "--input", "auto"],
+        "command": [RECORDER, "record", "--display", display, "--output", out, "--duration", "9", "--input", "auto"],
         "steps": [
             {"do": "sleep", "seconds": 1.0},
             {"do": "add", "devnode": devnode, "umockdev": device_file, "ioctl": ioctl_file, "script": first},
