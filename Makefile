@@ -4,12 +4,12 @@ SHELL := /bin/bash
 
 APT_PACKAGES := pkg-config libx11-dev libxext-dev libxfixes-dev libxrandr-dev libevdev-dev \
 	libhdf5-dev libzstd-dev liblz4-dev libpng-dev xvfb x11-utils x11-xserver-utils xdotool \
-	hdf5-tools hdf5-filter-plugin systemd procps
+	hdf5-tools hdf5-filter-plugin systemd procps umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi
 PYTHON ?= python3
 PIP_PACKAGES := h5py hdf5plugin numpy matplotlib pillow pytest wheel
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench clean
+.PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench fuzz clean
 
 deps: apt-deps pip-deps
 
@@ -44,6 +44,11 @@ python-test:
 
 demo: deps release
 	./scripts/demo.sh
+
+# Mutated real sessions through inspect, inspect --json and recover (scripts/fuzz.py); FUZZ_MINUTES long.
+FUZZ_MINUTES ?= 10
+fuzz: deps build
+	$(PYTHON) scripts/fuzz.py --minutes $(FUZZ_MINUTES) --recorder $(CURDIR)/.build/debug/recorder
 
 bench: deps release
 	./bench/run_bench.sh

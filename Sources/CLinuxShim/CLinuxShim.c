@@ -65,4 +65,8 @@ int CLinuxShim_set_thread_nice(int nice_value) {
     return setpriority(PRIO_PROCESS, (id_t)tid, nice_value) == 0 ? 0 : errno;
 }
 
-int CLinuxShim_EVIOCSCLOCKID(int fd, int clockid) { return ioctl(fd, EVIOCSCLOCKID, &clockid); }
+int CLinuxShim_evdev_version(int fd, int *version) { return ioctl(fd, EVIOCGVERSION, version); }
+int CLinuxShim_evdev_id(int fd, struct input_id *id) { return ioctl(fd, EVIOCGID, id); }
+int CLinuxShim_evdev_name(int fd, char *buffer, int length) { return ioctl(fd, EVIOCGNAME(length), buffer); }
+int CLinuxShim_evdev_bits(int fd, int type, uint8_t *buffer, int length) { return ioctl(fd, EVIOCGBIT(type, length), buffer); }
+int CLinuxShim_evdev_set_clock(int fd, int clockid) { return ioctl(fd, EVIOCSCLOCKID, &clockid); }

@@ -33,6 +33,29 @@ enum HDF5 {
         return fapl
     }
 
+    /// Metadata reads retried after a checksum failure: SWMR readers retry torn reads, but a damaged
+    /// file fails every time, and HDF5's default (100 with growing sleeps) stalls for minutes.
+    static let metadataReadAttempts: UInt32 = 4
+
+    /// Opens a file handed to us (possibly being written, possibly hostile) read-only through its
+    /// descriptor: as a SWMR reader first, so a live file reads consistently, then plainly; -1 when
+    /// neither works or the library opened another inode.
+    static func openForReading(_ pinned: PinnedFile) -> hid_t {
+        var file: hid_t = -1
+        if let fapl = try? latestFormatFileAccess() {
+            H5Pset_metadata_read_attempts(fapl, metadataReadAttempts)
+            file = H5Fopen(pinned.hdf5Path, CHDF5Shim_H5F_ACC_RDONLY() | CHDF5Shim_H5F_ACC_SWMR_READ(), fapl)
+            H5Pclose(fapl)
+        }
+        if file < 0 { file = H5Fopen(pinned.hdf5Path, CHDF5Shim_H5F_ACC_RDONLY(), CHDF5Shim_H5P_DEFAULT()) }
+        guard file >= 0 else { return -1 }
+        guard (try? pinned.checkSameFile(file)) != nil else {
+            H5Fclose(file)
+            return -1
+        }
+        return file
+    }
+
     /// A variable-length UTF-8 string type (caller closes).
     static func variableString() -> hid_t {
         let type = H5Tcopy(CHDF5Shim_H5T_C_S1())
@@ -84,10 +107,14 @@ enum HDF5 {
 
     private static func openOrCreateAttribute(_ object: hid_t, _ name: String, type: hid_t) throws(RecorderErrorBox) -> hid_t {
         if H5Aexists(object, name) > 0 {
-            // Same name, maybe another type (a string that was an int): recreate so the type matches.
+            // Same name, maybe another type (a string that was an int) or shape (a crafted array, which
+            // H5Awrite would read past our one value for): recreate unless it is exactly one such value.
             let existing = H5Aopen(object, name, CHDF5Shim_H5P_DEFAULT())
             let existingType = H5Aget_type(existing)
-            let same = H5Tget_class(existingType) == H5Tget_class(type)
+            let existingSpace = H5Aget_space(existing)
+            let same = existing >= 0 && H5Tequal(existingType, type) > 0
+                && H5Sget_simple_extent_type(existingSpace) == H5S_SCALAR
+            H5Sclose(existingSpace)
             H5Tclose(existingType)
             if same { return try check(existing, "opening attribute \(name)") }
             H5Aclose(existing)
@@ -100,20 +127,36 @@ enum HDF5 {
                          "creating attribute \(name)")
     }
 
-    /// Reads a string or integer attribute as text; nil when absent.
+    /// Longest attribute text read back; longer (crafted) strings read as absent.
+    static let maximumAttributeBytes = 1 << 20
+
+    /// Reads a string or integer attribute as text; nil when absent or not one value of a known type.
+    ///
+    /// Files come from outside: the dataspace must hold exactly one element and the type must be a
+    /// plain integer, float or string of bounded size before anything is read into our buffers.
     static func readAttributeText(_ object: hid_t, _ name: String) -> String? {
         guard H5Aexists(object, name) > 0 else { return nil }
         let attribute = H5Aopen(object, name, CHDF5Shim_H5P_DEFAULT())
         guard attribute >= 0 else { return nil }
         defer { H5Aclose(attribute) }
+        let space = H5Aget_space(attribute)
+        guard space >= 0 else { return nil }
+        let points = H5Sget_simple_extent_npoints(space)
+        let spaceClass = H5Sget_simple_extent_type(space)
+        H5Sclose(space)
+        guard points == 1, spaceClass == H5S_SCALAR || spaceClass == H5S_SIMPLE else { return nil }
         let type = H5Aget_type(attribute)
+        guard type >= 0 else { return nil }
         defer { H5Tclose(type) }
+        let size = H5Tget_size(type)
         switch H5Tget_class(type) {
         case H5T_INTEGER:
+            guard size >= 1, size <= 8 else { return nil }
             var value: Int64 = 0
             guard H5Aread(attribute, CHDF5Shim_H5T_NATIVE_INT64(), &value) >= 0 else { return nil }
             return String(value)
         case H5T_FLOAT:
+            guard size == 4 || size == 8 else { return nil }
             var value: Double = 0
             guard H5Aread(attribute, CHDF5Shim_H5T_NATIVE_DOUBLE(), &value) >= 0 else { return nil }
             return String(value)
@@ -124,11 +167,16 @@ enum HDF5 {
                 var pointer: UnsafeMutablePointer<CChar>? = nil
                 guard H5Aread(attribute, memory, &pointer) >= 0, let pointer else { return nil }
                 defer { H5free_memory(pointer) }
-                return String(cString: pointer)
+                let length = strnlen(pointer, maximumAttributeBytes + 1)
+                guard length <= maximumAttributeBytes else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
             }
-            let size = H5Tget_size(type)
+            guard size >= 1, size <= maximumAttributeBytes else { return nil }
+            // Read through a memory type of exactly the buffer's size, never the file's own type.
+            let memory = fixedString(size)
+            defer { H5Tclose(memory) }
             var bytes = [UInt8](repeating: 0, count: size + 1)
-            guard H5Aread(attribute, type, &bytes) >= 0 else { return nil }
+            guard H5Aread(attribute, memory, &bytes) >= 0 else { return nil }
             return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
         default:
             return nil
@@ -140,7 +188,8 @@ enum HDF5 {
         var info = H5O_info_t()
         guard H5Oget_info2(object, &info, UInt32(H5O_INFO_NUM_ATTRS)) >= 0 else { return [] }
         var names: [String] = []
-        for index in 0..<info.num_attrs {
+        // A crafted header may claim any count: names beyond a bound are not listed.
+        for index in 0..<min(info.num_attrs, 4096) {
             var buffer = [CChar](repeating: 0, count: 1024)
             let length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, CHDF5Shim_H5P_DEFAULT())
             if length >= 0 { names.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
@@ -192,4 +241,34 @@ extension HDF5 {
         var v = value
         try check(H5Awrite(attribute, CHDF5Shim_H5T_NATIVE_DOUBLE(), &v), "writing attribute \(name)")
     }
+}
+
+extension HDF5 {
+    /// Rows of a dataset (its first dimension), 0 when it has none or the extent does not fit an Int64.
+    static func rowCount(_ dataset: hid_t) -> Int64 {
+        guard let first = dimensions(dataset).first, first <= hsize_t(Int64.max) else { return 0 }
+        return Int64(first)
+    }
+
+    /// Elements of a dataset that may be read whole into memory: nil when the extent's product
+    /// overflows or `elementBytes` per element would exceed `limitBytes` (a crafted extent must not
+    /// make us allocate more than the file could hold).
+    static func readableElementCount(_ dataset: hid_t, elementBytes: Int, limitBytes: Int64) -> Int? {
+        let dims = dimensions(dataset)
+        guard !dims.isEmpty else { return 0 }
+        var count = 1
+        for dim in dims {
+            guard dim <= hsize_t(Int.max) else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
+            guard !overflow else { return nil }
+            count = product
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: elementBytes)
+        guard !overflow, Int64(bytes) <= limitBytes else { return nil }
+        return count
+    }
+
+    /// The most bytes a whole-dataset read of a file of `fileBytes` may allocate: rows extended but not
+    /// yet written read as fill values, so allow a margin over what is on disk.
+    static func readLimit(fileBytes: Int64) -> Int64 { fileBytes + (64 << 20) }
 }

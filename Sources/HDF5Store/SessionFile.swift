@@ -15,6 +15,8 @@ final class SessionFile {
     static func formatVersion(_ options: SessionOptions) -> Int64 { options.motionReference ? 2 : 1 }
 
     let path: String
+    /// The descriptor that created the file; its OFD lock marks the file live until the writer ends.
+    let pinned: PinnedFile
     private(set) var file: hid_t
     private var groups: [hid_t] = []
     private let frames: hid_t
@@ -31,11 +33,14 @@ final class SessionFile {
     let devices: AppendableTable
     let capabilities: AppendableTable
     let keysHeld: AppendableTable
+    let absInfo: AppendableTable
+    let stateAtOpen: AppendableTable
     let samples: AppendableTable
     let windows: AppendableTable
     let notes: AppendableTable
     private var tables: [AppendableTable] {
-        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, samples, windows, notes]
+        [timestamps, ticks, references, cursors, origins, flags, events, devices, capabilities, keysHeld, absInfo, stateAtOpen,
+         samples, windows, notes]
             + (referenceShifts.map { [$0] } ?? [])
     }
     private(set) var framesWritten: Int64 = 0
@@ -46,13 +51,9 @@ final class SessionFile {
     init(configuration: WriterConfiguration) throws(RecorderErrorBox) {
         HDF5.prepareThread()
         path = configuration.path
-        let descriptor = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            let saved = errno
-            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : String(cString: strerror(saved))
-            throw RecorderErrorBox(message: "cannot create \(path): \(why)", errno: saved)
-        }
-        Glibc.close(descriptor)
+        // HDF5 creates through the descriptor's /proc name: a symlink swapped in at `path` after the
+        // exclusive create is never followed.
+        pinned = try PinnedFile.create(path: path)
         var created: hid_t = -1
         var made: [AppendableTable] = []
         var madeGroups: [hid_t] = []
@@ -60,7 +61,8 @@ final class SessionFile {
         do {
             let fapl = try HDF5.latestFormatFileAccess()
             defer { H5Pclose(fapl) }
-            created = try HDF5.check(H5Fcreate(path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            created = try HDF5.check(H5Fcreate(pinned.hdf5Path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
+            try pinned.checkSameFile(created)
             let options = configuration.options
             let geometry = configuration.geometry
             try SessionFile.writeRootAttributes(created, configuration)
@@ -112,6 +114,8 @@ final class SessionFile {
             devices = try table(SessionSchema.Input.devices)
             capabilities = try table(SessionSchema.Input.capabilities)
             keysHeld = try table(SessionSchema.Input.keysHeld)
+            absInfo = try table(SessionSchema.Input.absInfo)
+            stateAtOpen = try table(SessionSchema.Input.stateAtOpen)
 
             typealias StateAttribute = SessionSchema.Attribute.State
             let state = try group(SessionSchema.Group.state)
@@ -245,7 +249,7 @@ final class SessionFile {
             row.set(0, device.id); row.set(1, string: device.name); row.set(2, string: device.path)
             row.set(3, device.bus); row.set(4, device.vendor); row.set(5, device.product); row.set(6, device.version)
             row.set(7, string: device.phys); row.set(8, string: device.uniq); row.set(9, string: device.kind)
-            row.set(10, device.firstSeenNs)
+            row.set(10, device.firstSeenNs); row.set(11, string: device.clockSource)
         }
         for (type, codes) in device.capabilities.sorted(by: { $0.key < $1.key }) {
             for code in codes.sorted() {
@@ -254,6 +258,15 @@ final class SessionFile {
         }
         for code in device.keysHeldAtStart {
             try keysHeld.append { row in row.set(0, device.id); row.set(1, code) }
+        }
+        for axis in device.absAxes {
+            try absInfo.append { row in
+                row.set(0, device.id); row.set(1, axis.code); row.set(2, axis.minimum); row.set(3, axis.maximum)
+                row.set(4, axis.fuzz); row.set(5, axis.flat); row.set(6, axis.resolution); row.set(7, axis.value)
+            }
+        }
+        for state in device.stateAtOpen {
+            try stateAtOpen.append { row in row.set(0, device.id); row.set(1, state.type); row.set(2, state.code); row.set(3, state.value) }
         }
     }
 
@@ -293,10 +306,7 @@ final class SessionFile {
     }
 
     /// Size of the file on disk.
-    var fileBytes: Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-    }
+    var fileBytes: Int64 { pinned.size }
 
     /// Closes every object and the file.
     func close() throws(RecorderErrorBox) {
@@ -322,13 +332,17 @@ final class SessionFile {
     }
 
     /// Reopens the closed file without SWMR and writes the final root attributes.
-    static func seal(path: String, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
+    ///
+    /// The file is reopened through `pinned`, the descriptor that created it, never by path.
+    static func seal(_ pinned: PinnedFile, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
         HDF5.prepareThread()
+        let path = pinned.path
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
-        let file = try HDF5.check(H5Fopen(path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
+        let file = try HDF5.check(H5Fopen(pinned.hdf5Path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "reopening \(path) to seal it")
         var closed = false
         defer { if !closed { H5Fclose(file) } }
+        try pinned.checkSameFile(file)
         typealias Root = SessionSchema.Attribute.Root
         try HDF5.writeAttribute(file, Root.endReason, string: endReason.rawValue)
         try HDF5.writeAttribute(file, Root.endDetail, string: detail ?? "")

@@ -48,13 +48,11 @@ public struct SessionSummary: Sendable, Codable, Equatable {
 public enum SessionInspector {
     public static func inspect(path: String) throws(RecorderError) -> SessionSummary {
         HDF5.prepareThread()
-        // As a SWMR reader first, so a file being written reads consistently; then plainly.
-        var file: hid_t = -1
-        if let fapl = try? HDF5.latestFormatFileAccess() {
-            file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY() | CHDF5Shim_H5F_ACC_SWMR_READ(), fapl)
-            H5Pclose(fapl)
-        }
-        if file < 0 { file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY(), CHDF5Shim_H5P_DEFAULT()) }
+        let pinned: PinnedFile
+        do { pinned = try PinnedFile.openExisting(path: path, writable: false) } catch { throw error.recorderError }
+        let fileBytes = pinned.size
+        let limit = HDF5.readLimit(fileBytes: fileBytes)
+        let file = HDF5.openForReading(pinned)
         guard file >= 0 else {
             throw .storage("cannot open \(path) as an HDF5 session file (after a crash run `recorder recover \(path)` first)")
         }
@@ -71,29 +69,40 @@ public enum SessionInspector {
             let d = H5Dopen2(file, name, CHDF5Shim_H5P_DEFAULT())
             guard d >= 0 else { return 0 }
             defer { H5Dclose(d) }
-            return Int64(HDF5.dimensions(d).first ?? 0)
+            return HDF5.rowCount(d)
         }
 
         let video = H5Gopen2(file, SessionSchema.Group.video, CHDF5Shim_H5P_DEFAULT())
         defer { if video >= 0 { H5Gclose(video) } }
         let width = int(video, Video.width), height = int(video, Video.height)
         let frameCount = rows(SessionSchema.Video.frames)
-        let references = readInt64(file, SessionSchema.Video.references.path)
-        let ticks = readInt64(file, SessionSchema.Video.ticks.path)
-        let shifts = readInt64(file, SessionSchema.Video.referenceShifts.path)
+        let references = readInt64(file, SessionSchema.Video.references.path, limit: limit)
+        let ticks = readInt64(file, SessionSchema.Video.ticks.path, limit: limit)
+        let shifts = readInt64(file, SessionSchema.Video.referenceShifts.path, limit: limit)
         let shifted = stride(from: 0, to: shifts.count - 1, by: 2).filter { shifts[$0] != 0 || shifts[$0 + 1] != 0 }.count
-        let timestamps = readInt64(file, SessionSchema.Video.timestamps.path)
+        let timestamps = readInt64(file, SessionSchema.Video.timestamps.path, limit: limit)
         var stored: Int64 = 0
         if HDF5.exists(file, SessionSchema.Video.frames) {
             let frames = H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT())
             if frames >= 0 {
-                stored = Int64(H5Dget_storage_size(frames))
+                stored = Int64(clamping: H5Dget_storage_size(frames))
                 H5Dclose(frames)
             }
         }
-        let raw = frameCount * Int64(width * height * 3)
-        let dropped: Int64 = ticks.count > 1 ? max(0, ticks.last! - ticks.first! + 1 - Int64(ticks.count)) : 0
-        let duration = timestamps.count > 1 ? Double(timestamps.last! - timestamps.first!) / 1e9 : 0
+        // Every figure below comes from the file: computed so that no value can overflow.
+        let raw: Int64 = {
+            guard width > 0, height > 0 else { return 0 }
+            let pixels = Int64(width).multipliedReportingOverflow(by: Int64(height))
+            let frame = pixels.partialValue.multipliedReportingOverflow(by: 3)
+            let total = frame.partialValue.multipliedReportingOverflow(by: frameCount)
+            return pixels.overflow || frame.overflow || total.overflow ? 0 : total.partialValue
+        }()
+        let dropped: Int64 = {
+            guard let first = ticks.first, let last = ticks.last, ticks.count > 1 else { return 0 }
+            let span = last.subtractingReportingOverflow(first)
+            return span.overflow ? 0 : max(0, span.partialValue - Int64(ticks.count) + 1)
+        }()
+        let duration = timestamps.count > 1 ? (Double(timestamps.last!) - Double(timestamps.first!)) / 1e9 : 0
 
         var meta: [String: String] = [:]
         if HDF5.exists(file, SessionSchema.Group.meta) {
@@ -114,21 +123,19 @@ public enum SessionInspector {
             shiftedFrames: Int64(shifted),
             durationSeconds: duration, droppedTicks: dropped, storedFrameBytes: stored, rawFrameBytes: raw,
             compressionRatio: stored > 0 ? Double(raw) / Double(stored) : 0, inputEvents: rows(SessionSchema.Input.events.path),
-            devices: readStrings(file, SessionSchema.Input.devices, member: SessionSchema.Input.deviceName),
+            devices: readStrings(file, SessionSchema.Input.devices, member: SessionSchema.Input.deviceName, limit: limit),
             stateSamples: rows(SessionSchema.State.samplesPath), stateFields: memberNames(file, SessionSchema.State.samplesPath),
             windowChanges: rows(SessionSchema.State.window.path), notes: rows(SessionSchema.Log.notes.path),
-            fileBytes: SessionRecovery.fileSize(path), meta: meta, summaryJSON: attr(file, Root.summaryJSON))
+            fileBytes: fileBytes, meta: meta, summaryJSON: attr(file, Root.summaryJSON))
     }
 
     /// Every element of an integer dataset, row after row.
-    static func readInt64(_ file: hid_t, _ path: String) -> [Int64] {
+    static func readInt64(_ file: hid_t, _ path: String, limit: Int64) -> [Int64] {
         guard HDF5.exists(file, path) else { return [] }
         let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
-        let dimensions = HDF5.dimensions(dataset)
-        let count = dimensions.isEmpty ? 0 : dimensions.reduce(1) { $0 * Int($1) }
-        guard count > 0 else { return [] }
+        guard let count = HDF5.readableElementCount(dataset, elementBytes: 8, limitBytes: limit), count > 0 else { return [] }
         var values = [Int64](repeating: 0, count: count)
         guard H5Dread(dataset, CHDF5Shim_H5T_NATIVE_INT64(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &values) >= 0 else {
             return []
@@ -137,14 +144,14 @@ public enum SessionInspector {
     }
 
     /// The fixed-string column `member` of every row of `table`.
-    static func readStrings(_ file: hid_t, _ table: SessionSchema.Table, member: String) -> [String] {
+    static func readStrings(_ file: hid_t, _ table: SessionSchema.Table, member: String, limit: Int64) -> [String] {
         guard let column = table.layout.columns.first(where: { $0.name == member }), case .string(let size) = column.kind,
               HDF5.exists(file, table.path) else { return [] }
         let dataset = H5Dopen2(file, table.path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return [] }
         defer { H5Dclose(dataset) }
-        let count = Int(HDF5.dimensions(dataset).first ?? 0)
-        guard count > 0 else { return [] }
+        // Every element is read (H5S_ALL), so the buffer is sized by all of them, not by the rows.
+        guard let count = HDF5.readableElementCount(dataset, elementBytes: size, limitBytes: limit), count > 0 else { return [] }
         let memoryType = H5Tcreate(H5T_COMPOUND, size)
         let stringType = HDF5.fixedString(size)
         H5Tinsert(memoryType, member, 0, stringType)

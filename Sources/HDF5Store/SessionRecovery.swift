@@ -44,59 +44,82 @@ public struct RecoveryReport: Sendable, Codable, Equatable {
 /// closing never truncates it, cuts the frame rows whose chunk is missing or does not decode, and
 /// writes `end_reason = "recovered"`, `clean_shutdown = 0`. The file never shrinks.
 public enum SessionRecovery {
+    /// Repairs `path` when it is a recorder session that no live writer holds; anything else is
+    /// refused with an error and left byte for byte as it was.
     public static func recover(path: String) throws(RecorderError) -> RecoveryReport {
-        guard FileManager.default.fileExists(atPath: path) else { throw .storage("cannot recover \(path): no such file") }
-        if let clean = sealedReport(path: path) { return clean }
-        do {
-            return try repair(path: path, endReason: .recovered, detail: "recovered after the writer stopped without sealing the file", summaryJSON: nil)
+        do throws(RecorderErrorBox) {
+            let pinned = try PinnedFile.openExisting(path: path, writable: true)
+            guard pinned.size > 0 else { throw RecorderErrorBox(message: "\(path) is empty: not a recorder session, left as it is", errno: 0) }
+            guard pinned.lockForWriting() else {
+                throw RecorderErrorBox(message: "\(path) is being written by a running recorder (it holds the file's lock); "
+                    + "stop that session instead, the file was left as it is", errno: EAGAIN)
+            }
+            if let clean = try checkedSession(pinned) { return clean }
+            return try repair(pinned, endReason: .recovered, detail: "recovered after the writer stopped without sealing the file", summaryJSON: nil)
         } catch {
             throw error.recorderError
         }
     }
 
-    /// A report for a file that opens plainly and says it was sealed cleanly, else nil.
-    private static func sealedReport(path: String) -> RecoveryReport? {
+    /// True while a recorder writes `path` (it holds the file's lock): such a file is never repaired,
+    /// inspected as damaged or moved.
+    public static func isLive(path: String) -> Bool { PinnedFile.isLockedByWriter(path: path) }
+
+    /// Opens the file read-only and checks it is a recorder session: the report of a cleanly sealed
+    /// one (left untouched), nil when it needs repair; throws when it is not ours.
+    private static func checkedSession(_ pinned: PinnedFile) throws(RecorderErrorBox) -> RecoveryReport? {
         HDF5.prepareThread()
-        let file = H5Fopen(path, CHDF5Shim_H5F_ACC_RDONLY(), CHDF5Shim_H5P_DEFAULT())
-        guard file >= 0 else { return nil }
+        typealias Root = SessionSchema.Attribute.Root
+        let path = pinned.path
+        let file = HDF5.openForReading(pinned)
+        guard file >= 0 else {
+            throw RecorderErrorBox(message: "\(path) does not open as an HDF5 file: not a recoverable session, left as it is", errno: 0)
+        }
         defer { H5Fclose(file) }
-        guard HDF5.readAttributeText(file, SessionSchema.Attribute.Root.cleanShutdown) == "1" else { return nil }
-        let frames = H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT())
-        let count = frames >= 0 ? Int64(HDF5.dimensions(frames).first ?? 0) : 0
-        if frames >= 0 { H5Dclose(frames) }
-        let bytes = fileSize(path)
+        guard HDF5.readAttributeText(file, Root.format) == SessionSchema.format else {
+            throw RecorderErrorBox(message: "\(path) is not a recorder session (no \(Root.format) = \(SessionSchema.format)), left as it is", errno: 0)
+        }
+        guard HDF5.readAttributeText(file, Root.cleanShutdown) == "1" else { return nil }
+        var count: Int64 = 0
+        if HDF5.exists(file, SessionSchema.Video.frames) {
+            let frames = H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT())
+            if frames >= 0 {
+                count = HDF5.rowCount(frames)
+                H5Dclose(frames)
+            }
+        }
+        let bytes = pinned.size
         return RecoveryReport(path: path, wasClean: true, framesBefore: count, framesAfter: count, eventsRecovered: 0,
                               samplesRecovered: 0, notesRecovered: 0, bytesBefore: bytes, bytesAfter: bytes,
-                              endReason: HDF5.readAttributeText(file, SessionSchema.Attribute.Root.endReason) ?? "")
-    }
-
-    static func fileSize(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+                              endReason: HDF5.readAttributeText(file, Root.endReason) ?? "")
     }
 
     /// Opens a file whose writer did not close it, trims what does not decode and writes the end attributes.
-    static func repair(path: String, endReason: EndReason, detail: String, summaryJSON: String?) throws(RecorderErrorBox) -> RecoveryReport {
+    static func repair(_ pinned: PinnedFile, endReason: EndReason, detail: String, summaryJSON: String?) throws(RecorderErrorBox) -> RecoveryReport {
         HDF5.prepareThread()
-        let bytesBefore = fileSize(path)
+        let path = pinned.path
+        let bytesBefore = pinned.size
         let fapl = try HDF5.latestFormatFileAccess()
         defer { H5Pclose(fapl) }
         try HDF5.check(CHDF5Shim_H5P_set_recovery_access(fapl), "setting recovery access")
-        let file = try HDF5.check(H5Fopen(path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "opening \(path) for recovery")
+        try HDF5.check(H5Pset_metadata_read_attempts(fapl, HDF5.metadataReadAttempts), "bounding metadata read attempts")
+        let file = try HDF5.check(H5Fopen(pinned.hdf5Path, CHDF5Shim_H5F_ACC_RDWR(), fapl), "opening \(path) for recovery")
         var fileOpen = true
         defer { if fileOpen { H5Fclose(file) } }
+        try pinned.checkSameFile(file)
         // EOA := max(EOA, EOF): closing must not cut off chunks written after the last superblock update.
         try HDF5.check(H5Fincrement_filesize(file, 0), "keeping the file's full length")
+        let limit = HDF5.readLimit(fileBytes: bytesBefore)
 
         var framesBefore: Int64 = 0
         var framesAfter: Int64 = 0
         if HDF5.exists(file, SessionSchema.Video.frames) {
             (framesBefore, framesAfter) = try trimFrames(file, path: path, fileBytes: bytesBefore)
         }
-        let events = try trimTrailingEmptyRows(file, SessionSchema.Input.events.path)
-        let samples = try trimTrailingEmptyRows(file, SessionSchema.State.samplesPath)
-        let notes = try trimTrailingEmptyRows(file, SessionSchema.Log.notes.path)
-        _ = try trimTrailingEmptyRows(file, SessionSchema.State.window.path)
+        let events = try trimTrailingEmptyRows(file, SessionSchema.Input.events.path, limit: limit)
+        let samples = try trimTrailingEmptyRows(file, SessionSchema.State.samplesPath, limit: limit)
+        let notes = try trimTrailingEmptyRows(file, SessionSchema.Log.notes.path, limit: limit)
+        _ = try trimTrailingEmptyRows(file, SessionSchema.State.window.path, limit: limit)
 
         typealias Root = SessionSchema.Attribute.Root
         try HDF5.writeAttribute(file, Root.endReason, string: endReason.rawValue)
@@ -112,8 +135,11 @@ public enum SessionRecovery {
         try HDF5.check(H5Fclose(file), "closing \(path) after recovery")
         return RecoveryReport(path: path, wasClean: false, framesBefore: framesBefore, framesAfter: framesAfter,
                               eventsRecovered: events, samplesRecovered: samples, notesRecovered: notes,
-                              bytesBefore: bytesBefore, bytesAfter: fileSize(path), endReason: endReason.rawValue)
+                              bytesBefore: bytesBefore, bytesAfter: pinned.size, endReason: endReason.rawValue)
     }
+
+    /// Largest frame a file may declare (8K RGB); a bigger extent is refused before allocating.
+    static let maximumFrameBytes = 7680 * 4320 * 3
 
     /// Keeps the longest prefix of frames whose chunks exist and whose last chunk decodes, and cuts every
     /// per-frame dataset to the same length.
@@ -121,9 +147,14 @@ public enum SessionRecovery {
         let frames = try HDF5.check(H5Dopen2(file, SessionSchema.Video.frames, CHDF5Shim_H5P_DEFAULT()), "opening \(SessionSchema.Video.frames)")
         defer { H5Dclose(frames) }
         let dims = HDF5.dimensions(frames)
-        guard dims.count == 4 else { return (0, 0) }
+        guard dims.count == 4, dims[3] == 3, dims[1] <= 1 << 16, dims[2] <= 1 << 16, dims[0] <= hsize_t(Int64.max) else {
+            throw RecorderErrorBox(message: "\(path): \(SessionSchema.Video.frames) has an unexpected shape \(dims)", errno: 0)
+        }
         let before = Int64(dims[0])
-        let frameBytes = Int(dims[1] * dims[2] * dims[3])
+        let frameBytes = Int(dims[1]) * Int(dims[2]) * 3
+        guard frameBytes <= maximumFrameBytes else {
+            throw RecorderErrorBox(message: "\(path): frames of \(dims[2])x\(dims[1]) are larger than any recorder writes", errno: 0)
+        }
         let video = H5Gopen2(file, SessionSchema.Group.video, CHDF5Shim_H5P_DEFAULT())
         let codecName = video >= 0 ? HDF5.readAttributeText(video, SessionSchema.Attribute.Video.codec) ?? "zstd" : "zstd"
         if video >= 0 { H5Gclose(video) }
@@ -135,7 +166,7 @@ public enum SessionRecovery {
             var address: haddr_t = 0
             var size: hsize_t = 0
             guard H5Dget_chunk_info_by_coord(frames, &offset, &mask, &address, &size) >= 0,
-                  address != haddr_t.max, size > 0, Int64(address) + Int64(size) <= fileBytes else { return nil }
+                  address != haddr_t.max, size > 0, size <= UInt64(fileBytes), address <= UInt64(fileBytes) - size else { return nil }
             return (address, Int(size))
         }
         var decoded = [UInt8](repeating: 0, count: frameBytes)
@@ -157,10 +188,11 @@ public enum SessionRecovery {
         for path in perFrame {
             let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
             guard dataset >= 0 else { continue }
-            keep = min(keep, Int64(HDF5.dimensions(dataset).first ?? 0))
-            if path == SessionSchema.Video.timestamps.path {
+            keep = min(keep, HDF5.rowCount(dataset))
+            if path == SessionSchema.Video.timestamps.path,
+               let last = lastNonZeroRow(dataset, column: nil, limit: HDF5.readLimit(fileBytes: fileBytes)) {
                 // Rows whose data never reached the disk read as 0.
-                keep = min(keep, lastNonZeroRow(dataset, column: nil) + 1)
+                keep = min(keep, last + 1)
             }
             H5Dclose(dataset)
         }
@@ -169,16 +201,19 @@ public enum SessionRecovery {
             guard dataset >= 0 else { continue }
             defer { H5Dclose(dataset) }
             var size = HDF5.dimensions(dataset)
-            guard !size.isEmpty, Int64(size[0]) != keep else { continue }
+            guard !size.isEmpty, size[0] != hsize_t(keep) else { continue }
             size[0] = hsize_t(keep)
             try HDF5.check(H5Dset_extent(dataset, &size), "cutting \(path) to \(keep) rows")
         }
         return (before, keep)
     }
 
-    /// Index of the last row whose int64 (or compound `t_ns`) is non-zero, -1 when none.
-    private static func lastNonZeroRow(_ dataset: hid_t, column: String?) -> Int64 {
-        let count = Int(HDF5.dimensions(dataset).first ?? 0)
+    /// Index of the last row whose int64 (or compound `t_ns`) is non-zero, -1 when none, nil when the
+    /// dataset cannot be read (then nothing is cut).
+    private static func lastNonZeroRow(_ dataset: hid_t, column: String?, limit: Int64) -> Int64? {
+        // One int64 per row: a dataset of more columns (or a crafted extent) is not read at all.
+        guard HDF5.dimensions(dataset).count == 1,
+              let count = HDF5.readableElementCount(dataset, elementBytes: 8, limitBytes: limit) else { return nil }
         guard count > 0 else { return -1 }
         var values = [Int64](repeating: 0, count: count)
         let memoryType: hid_t
@@ -190,7 +225,7 @@ public enum SessionRecovery {
         }
         defer { H5Tclose(memoryType) }
         guard H5Dread(dataset, memoryType, CHDF5Shim_H5S_ALL(), CHDF5Shim_H5S_ALL(), CHDF5Shim_H5P_DEFAULT(), &values) >= 0 else {
-            return -1
+            return nil
         }
         var last = count - 1
         while last >= 0 && values[last] == 0 { last -= 1 }
@@ -198,15 +233,18 @@ public enum SessionRecovery {
     }
 
     /// Cuts trailing rows whose `t_ns` is 0 (extended but never written); returns the rows kept.
-    private static func trimTrailingEmptyRows(_ file: hid_t, _ path: String) throws(RecorderErrorBox) -> Int64 {
+    private static func trimTrailingEmptyRows(_ file: hid_t, _ path: String, limit: Int64) throws(RecorderErrorBox) -> Int64 {
         guard HDF5.exists(file, path) else { return 0 }
         let dataset = H5Dopen2(file, path, CHDF5Shim_H5P_DEFAULT())
         guard dataset >= 0 else { return 0 }
         defer { H5Dclose(dataset) }
         var size = HDF5.dimensions(dataset)
         guard let rows = size.first, rows > 0 else { return 0 }
-        let keep = lastNonZeroRow(dataset, column: SessionSchema.timeColumn) + 1
-        if keep < Int64(rows) {
+        guard let last = lastNonZeroRow(dataset, column: SessionSchema.timeColumn, limit: limit) else {
+            return Int64(min(rows, hsize_t(Int64.max)))
+        }
+        let keep = last + 1
+        if hsize_t(keep) < rows {
             size[0] = hsize_t(keep)
             try HDF5.check(H5Dset_extent(dataset, &size), "cutting \(path) to \(keep) rows")
         }

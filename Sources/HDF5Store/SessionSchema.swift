@@ -56,13 +56,22 @@ enum SessionSchema {
         static let devices = Table(path: "/input/devices", layout: RowLayout(compound: [
             ("id", .uint16), (deviceName, .string(128)), ("path", .string(256)), ("bus", .uint16), ("vendor", .uint16),
             ("product", .uint16), ("version", .uint16), ("phys", .string(128)), ("uniq", .string(128)), ("kind", .string(16)),
-            ("first_seen_ns", .int64),
+            ("first_seen_ns", .int64), ("clock_source", .string(16)),
         ]), chunkRows: 16, bufferRows: 16)
         static let capabilities = Table(path: "/input/capabilities", layout: RowLayout(compound: [
             ("device", .uint16), ("type", .uint16), ("code", .uint16),
         ]), chunkRows: 1024, bufferRows: 1024)
         static let keysHeld = Table(path: "/input/keys_held_at_start", layout: RowLayout(compound: [
             ("device", .uint16), ("code", .uint16),
+        ]), chunkRows: 64, bufferRows: 64)
+        /// Range and value at open of every EV_ABS code of each device.
+        static let absInfo = Table(path: "/input/abs_info", layout: RowLayout(compound: [
+            ("device", .uint16), ("code", .uint16), ("min", .int32), ("max", .int32), ("fuzz", .int32), ("flat", .int32),
+            ("resolution", .int32), ("value", .int32),
+        ]), chunkRows: 64, bufferRows: 64)
+        /// LEDs and switches that were on when each device was opened.
+        static let stateAtOpen = Table(path: "/input/state_at_open", layout: RowLayout(compound: [
+            ("device", .uint16), ("type", .uint16), ("code", .uint16), ("value", .int32),
         ]), chunkRows: 64, bufferRows: 64)
     }
 

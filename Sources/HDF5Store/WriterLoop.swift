@@ -309,7 +309,7 @@ final class WriterLoop {
         var sealed = false
         if healthy {
             do {
-                try SessionFile.seal(path: path, endReason: ended.0, detail: ended.1, cleanShutdown: true, summaryJSON: summary)
+                try SessionFile.seal(file.pinned, endReason: ended.0, detail: ended.1, cleanShutdown: true, summaryJSON: summary)
                 sealed = true
             } catch {
                 errorText = errorText ?? error.message
@@ -318,7 +318,7 @@ final class WriterLoop {
         if !sealed {
             // The library could not close the file cleanly (write error): repair it as recovery would.
             do {
-                _ = try SessionRecovery.repair(path: path, endReason: ended.0, detail: ended.1, summaryJSON: summary)
+                _ = try SessionRecovery.repair(file.pinned, endReason: ended.0, detail: ended.1, summaryJSON: summary)
             } catch {
                 writer.logger.error("cannot repair \(path) after a write error: \(error)")
             }

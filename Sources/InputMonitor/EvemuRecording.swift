@@ -11,15 +11,8 @@ import RecorderCore
 /// switch states, and `E: sec.usec type code value` events (type and code hex, value decimal).
 /// The description and events come from one file, or a `.desc` plus an `.events` file.
 public struct EvemuRecording: Sendable, Equatable {
-    /// One `A:` line.
-    public struct AbsInfo: Sendable, Equatable {
-        public var code: UInt16
-        public var minimum: Int32
-        public var maximum: Int32
-        public var fuzz: Int32
-        public var flat: Int32
-        public var resolution: Int32
-    }
+    /// One `A:` line (a recording's description has no value at open: it is 0).
+    public typealias AbsInfo = InputDeviceInfo.AbsAxis
 
     /// One `E:` line; `timeNs` is the recording's own clock (often relative, sometimes epoch).
     public struct Event: Sendable, Equatable {

@@ -72,8 +72,12 @@ extension InputLoop {
     }
 
     /// Opens one node; a failure is logged and noted once per node, never fatal.
+    ///
+    /// A node that just appeared may not answer yet (udev still setting it up, an emulated node
+    /// whose answers are attached after it is created): with `retryLater` its failure is kept
+    /// quiet and the node is tried once more `InputLoop.hotplugRetryDelay` later.
     @discardableResult
-    func openNode(_ path: String, hotplugged: Bool) -> Bool {
+    func openNode(_ path: String, hotplugged: Bool, retryLater: Bool = false) -> Bool {
         if devicesByFD.values.contains(where: { $0.path == path }) || pendingDevices.contains(where: { $0.path == path }) {
             return true
         }
@@ -84,10 +88,27 @@ extension InputLoop {
             add(device)
             let what = "device \(device.id) '\(device.info.name)' (\(device.info.kind), \(path))"
             if hotplugged { note("device-added", "\(what) plugged in") } else { logger.info("recording \(what)") }
+            if let degraded = device.degraded { note("device-degraded", "device \(device.id) (\(path)): \(degraded)") }
+            if let refusal = device.clockRefusal {
+                note("clock-realtime", "device \(device.id) (\(path)) refused \(refusal): its CLOCK_REALTIME stamps are moved to CLOCK_MONOTONIC by the offset measured at each read (within \(device.clockErrorNs) ns)")
+            }
             return true
         case .failure(let failure):
+            if retryLater && !unreadablePaths.contains(path) {
+                retryPaths[path] = MonotonicClock.now() + Self.hotplugRetryDelay
+                return false
+            }
             if unreadablePaths.insert(path).inserted { note("device-unreadable", failure.message) }
             return false
+        }
+    }
+
+    /// Opens the hotplugged nodes whose second try is due.
+    func retryDueNodes() {
+        let now = MonotonicClock.now()
+        for (path, due) in retryPaths where due <= now {
+            retryPaths[path] = nil
+            openNode(path, hotplugged: true)
         }
     }
 
@@ -125,6 +146,7 @@ extension InputLoop {
                 let path = folder + "/" + name
                 if mask & UInt32(IN_DELETE | IN_MOVED_FROM) != 0 {
                     unreadablePaths.remove(path)
+                    retryPaths[path] = nil
                     if let device = devicesByFD.values.first(where: { $0.path == path }) {
                         // Read what it still holds; ENODEV usually closes it first.
                         _ = drain(device)
@@ -132,7 +154,7 @@ extension InputLoop {
                     }
                 } else if mask & UInt32(IN_CREATE | IN_ATTRIB | IN_MOVED_TO) != 0 {
                     if mask & UInt32(IN_ATTRIB) != 0 && !unreadablePaths.contains(path) { continue }
-                    openNode(path, hotplugged: true)
+                    openNode(path, hotplugged: true, retryLater: mask & UInt32(IN_ATTRIB) == 0)
                 }
             }
         }
@@ -150,7 +172,7 @@ extension InputLoop {
             rescan = true
         }
         if rescan, folderWatch >= 0, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
-            for name in names.sorted() where name.hasPrefix("event") { openNode(folder + "/" + name, hotplugged: true) }
+            for name in names.sorted() where name.hasPrefix("event") { openNode(folder + "/" + name, hotplugged: true, retryLater: true) }
         }
     }
 }

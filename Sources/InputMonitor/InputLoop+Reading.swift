@@ -30,6 +30,7 @@ extension InputLoop {
     /// libevdev's normal mode; on SYN_DROPPED the marker is stored as read, then libevdev's sync
     /// mode (until -EAGAIN) yields the state deltas, stored flagged synthetic.
     private func drainEvdev(_ device: InputDevice, _ handle: OpaquePointer) -> DrainOutcome {
+        if device.clockRefusal != nil { device.measureClockOffset() }
         var raw = input_event()
         var taken = 0
         while taken < Self.maxEventsPerDrain {
@@ -64,24 +65,35 @@ extension InputLoop {
         return .more
     }
 
-    /// Whole `struct input_event` records from a replay socket. A SYN_DROPPED in a recording is
-    /// stored as read; there is no kernel state behind a recording, so its resync adds nothing.
+    /// Whole `struct input_event` records from a replay socket or a node libevdev could not set
+    /// up. A SYN_DROPPED there is stored as read: a recording has no kernel state behind it, and
+    /// such a node gave none to libevdev, so no resync can add anything.
     private func drainRaw(_ device: InputDevice) -> DrainOutcome {
         guard let buffer = device.rawBuffer else { return .gone("no buffer") }
+        if device.clockRefusal != nil { device.measureClockOffset() }
         var taken = 0
         while taken < Self.maxEventsPerDrain {
-            let count = read(device.fd, buffer.baseAddress, buffer.count)
+            let carry = device.rawCarry
+            let count = read(device.fd, buffer.baseAddress! + carry, buffer.count - carry)
             if count > 0 {
-                let records = count / InputDevice.recordSize
+                let bytes = carry + count
+                let records = bytes / InputDevice.recordSize
                 for index in 0..<records {
                     let raw = buffer.load(fromByteOffset: index * InputDevice.recordSize, as: input_event.self)
                     store(raw, from: device, flags: 0)
                 }
+                device.rawCarry = bytes - records * InputDevice.recordSize
+                if device.rawCarry > 0 {
+                    let tail = UnsafeRawBufferPointer(rebasing: buffer[(records * InputDevice.recordSize)..<bytes])
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[0..<device.rawCarry]).copyMemory(from: tail)
+                }
                 taken += records
             } else if count == 0 {
-                return .gone("replay finished")
+                return .gone(device.info.clockSource == InputClockSource.replay.rawValue ? "replay finished" : "end of file")
             } else if errno == EAGAIN {
                 return .empty
+            } else if errno == ENODEV {
+                return .gone("device unplugged (ENODEV)")
             } else if errno != EINTR {
                 return .gone("read failed: \(errnoText(errno))")
             }
@@ -103,8 +115,10 @@ extension InputLoop {
             pausedEvents += 1
             return
         }
+        var stamp = Int64(raw.time.tv_sec) * 1_000_000_000 + Int64(raw.time.tv_usec) * 1000
+        if device.clockRefusal != nil { stamp = device.monotonic(fromRealtime: stamp) }
         var event = InputEvent(
-            tNs: Int64(raw.time.tv_sec) * 1_000_000_000 + Int64(raw.time.tv_usec) * 1000,
+            tNs: stamp,
             device: device.id, type: raw.type, code: raw.code, value: raw.value, flags: flags
         )
         if configuration.redactKeys { KeyRedaction.apply(&event) }

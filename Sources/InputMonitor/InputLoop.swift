@@ -29,6 +29,10 @@ final class InputLoop {
     var pendingDevices: [InputDevice] = []
     /// Nodes that failed to open, noted once until they change.
     var unreadablePaths: Set<String> = []
+    /// Hotplugged nodes that failed their first open, with the time of their second try.
+    var retryPaths: [String: Int64] = [:]
+    /// How long after a failed first open a hotplugged node is tried again.
+    static let hotplugRetryDelay: Int64 = 250_000_000
     var nextID: UInt16 = 0
     var pump: NamedThread?
 
@@ -89,6 +93,7 @@ final class InputLoop {
         while !worker.control.shouldStop {
             worker.statistics.inputHeartbeat.bump()
             if !pendingDevices.isEmpty { retryPendingDevices() }
+            if !retryPaths.isEmpty { retryDueNodes() }
             let count = ready.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), 100) }
             if count < 0 {
                 if errno != EINTR {
@@ -124,8 +129,9 @@ final class InputLoop {
         switch drain(device) {
         case .gone(let reason):
             remove(device, reason: reason)
-        case .empty where epollFlags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0:
-            // Nothing to read but the fd reports an error or hang-up: closing it avoids a busy loop.
+        case .empty where epollFlags & (EPOLLERR.rawValue | EPOLLHUP.rawValue | EPOLLRDHUP.rawValue) != 0:
+            // Nothing to read but the fd reports an error, hang-up or end of file (libevdev reads an
+            // end of file as "no events"): closing it avoids a busy loop.
             remove(device, reason: "hang-up")
         case .empty, .more:
             break
@@ -147,7 +153,7 @@ final class InputLoop {
 
     private func register(_ device: InputDevice) {
         var event = epoll_event()
-        event.events = EPOLLIN.rawValue
+        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         event.data.fd = device.fd
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, device.fd, &event) == 0 else {
             note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) cannot be watched: \(errnoText(errno))")
@@ -169,7 +175,7 @@ final class InputLoop {
     func remove(_ device: InputDevice, reason: String) {
         epoll_ctl(epollFD, EPOLL_CTL_DEL, device.fd, nil)
         devicesByFD[device.fd] = nil
-        note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) closed: \(reason); \(device.eventsRead) events read, \(device.synDropped) SYN_DROPPED")
+        note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) closed: \(reason); \(device.eventsRead) events read, \(device.synDropped) SYN_DROPPED\(device.replacedNote)")
     }
 
     /// Pauses or resumes storing when the focused window stops or starts matching `--input-focus`.
@@ -228,7 +234,7 @@ final class InputLoop {
         }
         pump = nil
         for device in devicesByFD.values {
-            logger.info("device \(device.id) '\(device.info.name)': \(device.eventsRead) events, \(device.synDropped) SYN_DROPPED")
+            logger.info("device \(device.id) '\(device.info.name)': \(device.eventsRead) events, \(device.synDropped) SYN_DROPPED\(device.replacedNote)")
         }
         devicesByFD.removeAll()
         pendingDevices.removeAll()

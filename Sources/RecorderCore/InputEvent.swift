@@ -47,12 +47,56 @@ public struct InputDeviceInfo: Sendable, Equatable, Codable {
     public var keysHeldAtStart: [UInt16]
     /// CLOCK_MONOTONIC time the device was opened.
     public var firstSeenNs: Int64
+    /// Which clock the source stamps its events with (`InputClockSource` raw value).
+    public var clockSource: String
+    /// Range and value at open of every EV_ABS code the device reports, by code.
+    public var absAxes: [AbsAxis]
+    /// EV_LED and EV_SW codes that were on when the device was opened, as (type, code, value).
+    public var stateAtOpen: [OpenState]
+
+    /// One absolute axis as `EVIOCGABS` describes it, with its value when the device was opened.
+    public struct AbsAxis: Sendable, Equatable, Codable {
+        public var code: UInt16
+        public var minimum: Int32
+        public var maximum: Int32
+        public var fuzz: Int32
+        public var flat: Int32
+        public var resolution: Int32
+        public var value: Int32
+
+        public init(code: UInt16, minimum: Int32, maximum: Int32, fuzz: Int32, flat: Int32, resolution: Int32, value: Int32 = 0) {
+            self.code = code
+            self.minimum = minimum
+            self.maximum = maximum
+            self.fuzz = fuzz
+            self.flat = flat
+            self.resolution = resolution
+            self.value = value
+        }
+    }
+
+    /// One LED or switch that was on at open.
+    public struct OpenState: Sendable, Equatable, Codable {
+        public var type: UInt16
+        public var code: UInt16
+        public var value: Int32
+
+        public init(type: UInt16, code: UInt16, value: Int32) {
+            self.type = type
+            self.code = code
+            self.value = value
+        }
+    }
 
     public init(
         id: UInt16, name: String, path: String, bus: UInt16, vendor: UInt16, product: UInt16,
         version: UInt16, phys: String, uniq: String, kind: String,
-        capabilities: [UInt16: [UInt16]], keysHeldAtStart: [UInt16], firstSeenNs: Int64
+        capabilities: [UInt16: [UInt16]], keysHeldAtStart: [UInt16], firstSeenNs: Int64,
+        clockSource: InputClockSource = .monotonic, absAxes: [AbsAxis] = [], stateAtOpen: [OpenState] = []
     ) {
+        self.clockSource = clockSource.rawValue
+        self.absAxes = absAxes
+        self.stateAtOpen = stateAtOpen
         self.id = id
         self.name = name
         self.path = path
@@ -67,4 +111,15 @@ public struct InputDeviceInfo: Sendable, Equatable, Codable {
         self.keysHeldAtStart = keysHeldAtStart
         self.firstSeenNs = firstSeenNs
     }
+}
+
+/// The clock a device's kernel timestamps are on before they are stored on CLOCK_MONOTONIC.
+public enum InputClockSource: String, Sendable {
+    /// EVIOCSCLOCKID switched the device to CLOCK_MONOTONIC: stamps are stored as read.
+    case monotonic
+    /// The device refused EVIOCSCLOCKID: its CLOCK_REALTIME stamps are shifted by the
+    /// monotonic - realtime offset measured around each read.
+    case realtime
+    /// A replayed recording: the replay pump stamps release times on CLOCK_MONOTONIC.
+    case replay
 }

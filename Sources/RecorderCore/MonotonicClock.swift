@@ -19,10 +19,15 @@ public enum MonotonicClock {
     /// The offset that turns a monotonic reading into UTC: `utc = mono + offset`.
     ///
     /// Taken as the midpoint of three readings so the error stays below a microsecond.
-    public static func monotonicToUTCOffset() -> Int64 {
+    public static func monotonicToUTCOffset() -> Int64 { measureUTCOffset(samples: 5).offset }
+
+    /// `utc = mono + offset` from the tightest of `samples` monotonic/realtime/monotonic readings;
+    /// `error` is half that reading's width, the most the offset can be off by.
+    @inline(__always)
+    public static func measureUTCOffset(samples: Int) -> (offset: Int64, error: Int64) {
         var best = Int64.max
         var offset: Int64 = 0
-        for _ in 0..<5 {
+        for _ in 0..<max(1, samples) {
             let before = now()
             let wall = wallNow()
             let after = now()
@@ -31,6 +36,6 @@ public enum MonotonicClock {
                 offset = wall - (before + (after - before) / 2)
             }
         }
-        return offset
+        return (offset, (best + 1) / 2)
     }
 }

@@ -16,7 +16,12 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
+    @Option(help: "Give up with exit code 75 after this many seconds (0: no limit).")
+    var timeout: Double = 60
+
     func run() throws {
+        CommandDeadline.arm(seconds: timeout, command: "inspect", file: file)
+        LibraryCrashGuard.install(command: "inspect", file: file, changesFile: false)
         do {
             let summary = try SessionInspector.inspect(path: file)
             let encoder = JSONEncoder()

@@ -16,7 +16,12 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "Print the recovery report as JSON.")
     var json = false
 
+    @Option(help: "Give up with exit code 75 after this many seconds (0: no limit).")
+    var timeout: Double = 600
+
     func run() throws {
+        CommandDeadline.arm(seconds: timeout, command: "recover", file: file)
+        LibraryCrashGuard.install(command: "recover", file: file, changesFile: true)
         do {
             let report = try SessionRecovery.recover(path: file)
             let encoder = JSONEncoder()

@@ -54,19 +54,33 @@ enum DaemonMain {
         return clean ? 0 : 1
     }
 
+    /// Seconds a `list` waits for one file's summary; the tool's own deadline comes first.
+    static let inspectSeconds = 6.0
+    /// Seconds start-up recovery grants one file (a multi-GB file recovers in seconds).
+    static let recoverSeconds = 120.0
+
+    /// The daemon never opens a file of the output directory it did not just write: inspection and
+    /// recovery run in `recorder` child processes with deadlines (FileToolRunner), so a damaged or
+    /// crafted file costs at most that child.
     static func hooks(logger: Logger) -> DaemonHooks {
-        DaemonHooks(
+        let tools = FileToolRunner.besideExecutable()
+        return DaemonHooks(
             makeSession: { options in RecordingSessionHost(options: options, logger: logger) },
             summarize: { path in
-                let summary = try SessionInspector.inspect(path: path)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                return try JSONValue.parse(encoder.encode(summary))
+                let outcome = tools.run(["inspect", "--json", "--timeout", String(inspectSeconds - 1), path], seconds: inspectSeconds)
+                guard outcome.status == 0 else { throw DamagedFile(message: "damaged or unreadable: \(outcome.failure)") }
+                return try JSONValue.parse(Data(outcome.stdout))
             },
             recover: { path in
-                let report = try SessionRecovery.recover(path: path)
-                guard !report.wasClean else { return nil }
-                return "frames \(report.framesBefore) -> \(report.framesAfter), end_reason \(report.endReason)"
+                if SessionRecovery.isLive(path: path) { throw DamagedFile(message: "left alone: a running recorder is writing it") }
+                let outcome = tools.run(["recover", "--json", "--timeout", String(recoverSeconds - 5), path], seconds: recoverSeconds)
+                if outcome.status == 0, let report = try? JSONDecoder().decode(RecoveryReport.self, from: Data(outcome.stdout)) {
+                    guard !report.wasClean else { return nil }
+                    return "frames \(report.framesBefore) -> \(report.framesAfter), end_reason \(report.endReason)"
+                }
+                if SessionRecovery.isLive(path: path) { throw DamagedFile(message: "left alone: a running recorder is writing it") }
+                let moved = try DamagedFile.setAside(path)
+                throw DamagedFile(message: "set aside as \(moved): \(outcome.failure)")
             })
     }
 }

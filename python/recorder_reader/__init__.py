@@ -14,12 +14,15 @@ from .evdev import (
     FRAME_FLAG_NO_SHM,
     event_type_name,
 )
+from .actions import Actions, normalise_axis
 from .session import FORMAT_NAME, SUPPORTED_FORMAT_VERSIONS, FormatError, Session, open
 
 __version__ = "1.0.0"
 
 __all__ = [
     "Session",
+    "Actions",
+    "normalise_axis",
     "open",
     "FormatError",
     "FORMAT_NAME",

@@ -13,7 +13,8 @@ import hdf5plugin  # noqa: F401  registers the Zstandard (32015) and LZ4 (32004)
 import h5py
 import numpy as np
 
-from .evdev import event_type_name
+from .actions import Actions, compute_actions
+from .evdev import EV_KEY, event_type_name
 
 FORMAT_NAME = "recorder-session"
 SUPPORTED_FORMAT_VERSIONS = (1, 2)
@@ -522,6 +523,38 @@ class Session:
             device["keys_held_at_start"] = (
                 sorted(int(c) for c in held[held["device"] == device["id"]]["code"]) if held is not None else [])
         return devices
+
+    def abs_info(self) -> np.ndarray:
+        """/input/abs_info as a structured array (device, code, min, max, fuzz, flat, resolution,
+        value at open); empty for files written before it existed."""
+        if "input/abs_info" not in self.file:
+            return np.empty(0, dtype=[("device", "<u2"), ("code", "<u2"), ("min", "<i4"), ("max", "<i4"), ("fuzz", "<i4"),
+                                      ("flat", "<i4"), ("resolution", "<i4"), ("value", "<i4")])
+        return self.file["input/abs_info"][:]
+
+    def _keys_held_at_start(self) -> Dict[int, List[int]]:
+        return {int(d["id"]): list(d["keys_held_at_start"]) for d in self.devices}
+
+    def actions(self) -> Actions:
+        """Input per stored frame i over [t_i, t_{i+1}): keys and mouse buttons held, summed
+        REL_X/REL_Y and wheel, absolute axes normalised by abs_info (see ``Actions``)."""
+        return compute_actions(self.timestamps_ns, self._all_events(), self._keys_held_at_start(), self.abs_info())
+
+    def keys_down_at(self, t_ns: int, device: Optional[int] = None) -> List[int]:
+        """EV_KEY codes (keys and buttons) down at ``t_ns``: the keys held when each device was
+        opened, then every EV_KEY event with ``t_ns`` <= t replayed in order (value 2, autorepeat,
+        keeps a key down). ``device`` limits it to one device."""
+        down = {(d, c) for d, codes in self._keys_held_at_start().items() for c in codes}
+        events = self._all_events()
+        events = events[(events["type"] == EV_KEY) & (events["t_ns"] <= t_ns)]
+        events = events[np.argsort(events["t_ns"], kind="stable")]
+        for row in events:
+            key = (int(row["device"]), int(row["code"]))
+            if row["value"]:
+                down.add(key)
+            else:
+                down.discard(key)
+        return sorted({c for d, c in down if device is None or d == device})
 
     # ------------------------------------------------------------------ state, window, notes
 

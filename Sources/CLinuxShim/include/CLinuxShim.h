@@ -41,6 +41,16 @@ int CLinuxShim_set_thread_nice(int nice_value);
 /// without CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it).
 int CLinuxShim_set_thread_fifo(int priority);
 
-/// EVIOCSCLOCKID: switches the fd's event timestamps to clockid (CLOCK_MONOTONIC).
-int CLinuxShim_EVIOCSCLOCKID(int fd, int clockid);
+// The evdev ioctls of a node libevdev cannot set up (InputDevice's raw fallback); each returns
+// what ioctl(2) returns.
+/// EVIOCGVERSION: fails on anything that is not an evdev node.
+int CLinuxShim_evdev_version(int fd, int *version);
+/// EVIOCGID.
+int CLinuxShim_evdev_id(int fd, struct input_id *id);
+/// EVIOCGNAME(length) into buffer.
+int CLinuxShim_evdev_name(int fd, char *buffer, int length);
+/// EVIOCGBIT(type, length) into buffer (type 0: the event types).
+int CLinuxShim_evdev_bits(int fd, int type, uint8_t *buffer, int length);
+/// EVIOCSCLOCKID: switches the fd's event timestamps to clockid.
+int CLinuxShim_evdev_set_clock(int fd, int clockid);
 #endif
