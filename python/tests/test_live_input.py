@@ -182,21 +182,14 @@ def test_hotplug_while_recording(display, tmp_path):  # noqa: F811
     out = str(tmp_path / "h.h5")
     plan = {
         "log": str(tmp_path / "h.log"), "timeout": 60,
-        "command": [RECORDER, "record", "--display", display, "--output", out, "--input", "auto"],
-        # Each step waits for the recorder to have done its part (its log), then gives it real time.
+        "command": [RECORDER, "record", "--display", display, "--output", out, "--duration", "6", "--input", "auto"],
         "steps": [
-            {"do": "wait-log", "text": "recorder: recording"},
+            {"do": "sleep", "seconds": 1.0},
             {"do": "add", "devnode": devnode, "umockdev": device_file, "ioctl": ioctl_file, "script": first},
-            {"do": "wait-log", "text": "device-added"},
             {"do": "sleep", "seconds": 1.0},
             {"do": "remove", "devnode": devnode},
-            {"do": "wait-log", "text": "device-removed"},
             {"do": "sleep", "seconds": 0.5},
             {"do": "add", "devnode": again_node, "umockdev": again_file, "ioctl": again_ioctl, "script": second},
-            {"do": "wait-log", "text": "device-added", "count": 2},
-            # The second script is about 0.3 s long; ten times that before the stop.
-            {"do": "sleep", "seconds": 3.0},
-            {"do": "interrupt"},
         ],
     }
     plan_path = str(tmp_path / "plan.json")
