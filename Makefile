@@ -4,9 +4,10 @@ SHELL := /bin/bash
 
 APT_PACKAGES := pkg-config libx11-dev libxext-dev libxfixes-dev libxrandr-dev libevdev-dev \
 	libhdf5-dev libzstd-dev liblz4-dev libpng-dev xvfb x11-utils x11-xserver-utils xdotool \
-	hdf5-tools hdf5-filter-plugin systemd procps umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi
+	hdf5-tools hdf5-filter-plugin systemd procps umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi \
+	ffmpeg
 PYTHON ?= python3
-PIP_PACKAGES := h5py hdf5plugin numpy matplotlib pillow pytest wheel
+PIP_PACKAGES := h5py hdf5plugin numpy matplotlib pillow pytest wheel av rerun-sdk
 SWIFT_TEST_FLAGS ?=
 
 .PHONY: deps apt-deps pip-deps build release test swift-test python-test demo bench fuzz clean
@@ -22,7 +23,7 @@ apt-deps:
 	fi
 
 pip-deps:
-	@$(PYTHON) -c "import h5py, hdf5plugin, numpy, matplotlib, PIL, pytest, wheel" 2>/dev/null || \
+	@$(PYTHON) -c "import h5py, hdf5plugin, numpy, matplotlib, PIL, pytest, wheel, av, rerun" 2>/dev/null || \
 		{ echo "installing Python packages: $(PIP_PACKAGES)"; $(PYTHON) -m pip install -q --disable-pip-version-check $(PIP_PACKAGES); }
 	@$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e python >/dev/null 2>&1 || echo "warning: pip install -e python failed; tests import the reader from python/ directly"
 

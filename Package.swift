@@ -55,15 +55,19 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .target(name: "X11Support", dependencies: ["RecorderCore", "CX11", "CX11Shim"], swiftSettings: strictSwift),
         .target(
             name: "Capture",
-            dependencies: ["RecorderCore", "CX11", "CX11Shim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RecorderCore", "X11Support", "CX11", "CX11Shim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .target(name: "InputMonitor", dependencies: ["RecorderCore", "CEvdev", "CLinuxShim", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .target(
             name: "StateExtractor",
-            dependencies: ["RecorderCore", "CX11Shim", "CPNGShim", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "RecorderCore", "X11Support", "CX11Shim", "CPNGShim",
+                .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: strictSwift
         ),
         .target(
@@ -86,6 +90,7 @@ let package = Package(
             name: "DaemonControl",
             dependencies: [
                 "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -93,7 +98,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "recorderd",
-            dependencies: ["Recording", "DaemonControl", "HDF5Store", "RecorderCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Recording", "DaemonControl", "HDF5Store", "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
         .executableTarget(
@@ -104,17 +112,18 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .executableTarget(name: "input-bench", dependencies: ["InputMonitor", "RecorderCore"], path: "Sources/input-bench", swiftSettings: strictSwift),
+        .executableTarget(
+            name: "input-bench", dependencies: ["InputMonitor", "RecorderCore", .product(name: "Logging", package: "swift-log")], path: "Sources/input-bench", swiftSettings: strictSwift),
         .executableTarget(
             name: "capture-bench",
-            dependencies: ["Capture", "RecorderCore", "CX11", "CX11Shim", "CLinuxShim"],
+            dependencies: ["Capture", "RecorderCore", "X11Support", "CX11", "CX11Shim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
-        .target(name: "TestSupport", dependencies: ["RecorderCore", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
+        .target(name: "TestSupport", dependencies: ["RecorderCore", "X11Support", "CX11Shim"], path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"], swiftSettings: strictSwift),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CX11Shim", "RecorderCore", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "RecorderCore", "TestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "CX11", "CX11Shim", "RecorderCore", "TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CX11Shim", "RecorderCore", "TestSupport", "X11Support", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
+        .testTarget(name: "InputMonitorTests", dependencies: ["InputMonitor", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
+        .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "CX11", "CX11Shim", "RecorderCore", "TestSupport", "X11Support", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "FrameCodecTests", dependencies: ["FrameCodec", "CFrameKernels", "CChunkCodec", "RecorderCore"], swiftSettings: strictSwift),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport"], swiftSettings: strictSwift),

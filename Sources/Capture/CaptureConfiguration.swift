@@ -7,7 +7,7 @@ public struct CaptureConfiguration: Sendable {
     /// Frames per second of the schedule grid.
     public var fps: Int
     /// A fixed rectangle of the screen, or nil.
-    public var region: SessionOptions.Region?
+    public var region: PixelRect?
     /// Text matched against window titles and WM_CLASS, or nil.
     public var window: String?
     /// Ring slots (each one shared-memory segment); a power of two, equal to the FrameChannel's capacity.
@@ -18,7 +18,7 @@ public struct CaptureConfiguration: Sendable {
     /// tests running in parallel in one process never change the environment under each other.
     public var forbidSharedMemory: Bool
 
-    public init(display: String?, fps: Int, region: SessionOptions.Region?, window: String?, slotCount: Int = 8,
+    public init(display: String?, fps: Int, region: PixelRect?, window: String?, slotCount: Int = 8,
                 forbidSharedMemory: Bool = false) {
         self.display = display
         self.fps = fps

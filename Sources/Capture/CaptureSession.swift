@@ -17,7 +17,7 @@ final class CaptureSession {
     private let control: SessionControl
     private let statistics: SessionStatistics
     private let frames: FrameChannel
-    private let notes: BoundedMailbox<SessionNote>
+    private let notes: NoteSink
     private let logger: Logger
     /// Slots this thread may grab into; refilled from `frames.released`.
     private var freeSlots: [Int32]
@@ -45,7 +45,7 @@ final class CaptureSession {
     private static let interruptibleSleepAboveNs: Int64 = 34_000_000
 
     init(connection: CaptureConnection, grabber: FrameGrabber, target: CaptureTarget, configuration: CaptureConfiguration,
-         control: SessionControl, statistics: SessionStatistics, frames: FrameChannel, notes: BoundedMailbox<SessionNote>,
+         control: SessionControl, statistics: SessionStatistics, frames: FrameChannel, notes: NoteSink,
          logger: Logger) {
         self.connection = connection
         self.grabber = grabber
@@ -85,7 +85,7 @@ final class CaptureSession {
             if connectionLost || connection.isLost {
                 connectionLost = true
                 let detail = "the X server of display \(connection.name) closed the connection"
-                note("display-lost", detail, level: .error)
+                notes.post("display-lost", detail, level: .error)
                 control.requestStop(.displayLost, detail: detail)
                 break
             }
@@ -98,8 +98,8 @@ final class CaptureSession {
     /// Detaches the segments and closes the connection (only client memory is freed when it was lost).
     func close() {
         connectionLost = connectionLost || connection.isLost
-        grabber.release(connectionLost: connectionLost)
-        connection.close(lost: connectionLost)
+        grabber.release()
+        connection.close()
     }
 
     /// One schedule slot: follow the target, take a free slot, grab, hand the frame to the writer.
@@ -162,12 +162,12 @@ final class CaptureSession {
             failedInARow += 1
             lastFailure = newErrors > 0 ? connection.lastErrorDescription : "the server refused the image request"
             if failedInARow == 1 {
-                note("grab-failed", "grab of tick \(tick) failed: \(lastFailure); retrying every frame", level: .warning)
+                notes.post("grab-failed", "grab of tick \(tick) failed: \(lastFailure); retrying every frame", level: .warning)
             }
             return
         }
         if failedInARow > 0 {
-            note("grab-recovered", "grabs work again after \(failedInARow) failed (last: \(lastFailure))", level: .info)
+            notes.post("grab-recovered", "grabs work again after \(failedInARow) failed (last: \(lastFailure))", level: .info)
             failedInARow = 0
         }
         var flags = placement.flags
@@ -254,11 +254,6 @@ final class CaptureSession {
         if fresh > 0 { statistics.xErrors.bump(Int64(fresh)) }
         return fresh
     }
-
-    private func note(_ kind: String, _ message: String, level: Logger.Level) {
-        logger.log(level: level, "\(kind): \(message)")
-        notes.trySend(SessionNote(source: "capture", kind: kind, message: message))
-    }
 }
 
 extension CaptureSession {
@@ -281,12 +276,12 @@ extension CaptureSession {
             case UnmapNotify where event.xunmap.window == tracked?.window:
                 if tracked?.mapped == true {
                     tracked?.mapped = false
-                    note("target-lost", "window '\(tracked?.title ?? "")' was unmapped; no frames until it is mapped again", level: .warning)
+                    notes.post("target-lost", "window '\(tracked?.title ?? "")' was unmapped; no frames until it is mapped again", level: .warning)
                 }
             case MapNotify where event.xmap.window == tracked?.window:
                 if tracked?.mapped == false {
                     tracked?.mapped = true
-                    note("target-found", "window '\(tracked?.title ?? "")' is mapped again; frames resume", level: .info)
+                    notes.post("target-found", "window '\(tracked?.title ?? "")' is mapped again; frames resume", level: .info)
                 }
             case DestroyNotify where event.xdestroywindow.window == tracked?.window:
                 windowVanished(reason: "it was destroyed")
@@ -308,14 +303,14 @@ extension CaptureSession {
         let before = "\(connection.screenWidth)x\(connection.screenHeight)"
         connection.screenWidth = width
         connection.screenHeight = height
-        note("resolution-changed", "screen changed from \(before) to \(width)x\(height); frames stay \(target.width)x\(target.height) (cropped or padded with black)", level: .warning)
+        notes.post("resolution-changed", "screen changed from \(before) to \(width)x\(height); frames stay \(target.width)x\(target.height) (cropped or padded with black)", level: .warning)
     }
 
     /// The window is gone: note it once and start searching for a window matching the text again.
     fileprivate func windowVanished(reason: String) {
         guard let window = tracked, window.window != nil else { return }
         if window.mapped {
-            note("target-lost", "window '\(window.title)' is gone (\(reason)); searching for '\(window.text)' again", level: .warning)
+            notes.post("target-lost", "window '\(window.title)' is gone (\(reason)); searching for '\(window.text)' again", level: .warning)
         }
         tracked?.window = nil
         tracked?.mapped = false
@@ -334,7 +329,7 @@ extension CaptureSession {
         XSelectInput(connection.display, match.window, StructureNotifyMask)
         tracked = TrackedWindow(text: window.text, window: match.window, mapped: true, width: match.width,
                                 height: match.height, title: match.title, lastSearch: now)
-        note("target-found", "window '\(match.title)' matches '\(window.text)' (\(match.width)x\(match.height)); frames resume", level: .info)
+        notes.post("target-found", "window '\(match.title)' matches '\(window.text)' (\(match.width)x\(match.height)); frames resume", level: .info)
         return true
     }
 }

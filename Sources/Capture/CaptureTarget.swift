@@ -34,8 +34,7 @@ struct CaptureTarget {
                   region.x + region.width <= connection.screenWidth, region.y + region.height <= connection.screenHeight else {
                 throw .invalidConfiguration("region \(region) is outside the \(screenSize) screen")
             }
-            let rect = PixelRect(x: region.x, y: region.y, width: region.width, height: region.height)
-            return CaptureTarget(kind: .region(rect), width: region.width, height: region.height)
+            return CaptureTarget(kind: .region(region), width: region.width, height: region.height)
         }
         guard connection.screenWidth > 0, connection.screenHeight > 0 else {
             throw .display("display \(connection.name) reports an empty \(screenSize) screen")

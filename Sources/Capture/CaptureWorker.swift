@@ -21,17 +21,19 @@ public final class CaptureWorker: Sendable {
     private let statistics: SessionStatistics
     private let frames: FrameChannel
     private let notes: BoundedMailbox<SessionNote>
+    private let logger: Logger
     private let publishedGeometry = Mutex<FrameGeometry?>(nil)
     /// The frame memory; kept here so the writer can still read frames after the capture thread ended.
     private let slotPool = Mutex<SlotPool?>(nil)
 
     public init(configuration: CaptureConfiguration, control: SessionControl, statistics: SessionStatistics,
-                frames: FrameChannel, notes: BoundedMailbox<SessionNote>) {
+                frames: FrameChannel, notes: BoundedMailbox<SessionNote>, logger: Logger) {
         self.configuration = configuration
         self.control = control
         self.statistics = statistics
         self.frames = frames
         self.notes = notes
+        self.logger = logger
     }
 
     /// Frame shape and target, set before arriving at the barrier.
@@ -41,7 +43,6 @@ public final class CaptureWorker: Sendable {
     /// publishes `geometry`, arrives at `startup` (or fails it with a clear message), waits for the
     /// session start, then grabs on the fps grid until `control.shouldStop`.
     public func run(startup: StartupBarrier) {
-        let logger = Logger(label: "capture")
         // Absolute sleeps otherwise wake up to 50 µs late (the default timer slack).
         _ = CLinuxShim_set_timer_slack_ns(1)
         // The grab is ~1 ms every 16.7 ms, blocked on the X server the rest of the time, so a real-time
@@ -57,7 +58,7 @@ public final class CaptureWorker: Sendable {
         }
         let session: CaptureSession
         do {
-            session = try prepare(logger: logger)
+            session = try prepare()
         } catch {
             logger.error("capture cannot start: \(error)")
             startup.fail(Self.threadName, message: error.description)
@@ -76,7 +77,7 @@ public final class CaptureWorker: Sendable {
     }
 
     /// Opens the connection, resolves the target and attaches the slots; throws the message for the barrier.
-    private func prepare(logger: Logger) throws(RecorderError) -> CaptureSession {
+    private func prepare() throws(RecorderError) -> CaptureSession {
         guard configuration.fps > 0 else { throw .invalidConfiguration("capture fps must be positive, got \(configuration.fps)") }
         guard configuration.slotCount > 0, configuration.slotCount <= frames.filled.capacity else {
             throw .invalidConfiguration("capture needs 1 to \(frames.filled.capacity) slots, got \(configuration.slotCount)")
@@ -90,9 +91,10 @@ public final class CaptureWorker: Sendable {
                                            slotCount: configuration.slotCount, forbidSharedMemory: forbidSharedMemory, logger: logger)
             return CaptureSession(
                 connection: connection, grabber: grabber, target: target, configuration: configuration,
-                control: control, statistics: statistics, frames: frames, notes: notes, logger: logger)
+                control: control, statistics: statistics, frames: frames,
+                notes: NoteSink(source: "capture", logger: logger, mailbox: notes), logger: logger)
         } catch {
-            connection.close(lost: connection.isLost)
+            connection.close()
             throw error
         }
     }

@@ -1,27 +1,10 @@
 import CX11Shim
 import Logging
 import RecorderCore
+import X11Support
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A rectangle in screen pixels.
-struct PixelRect: Equatable {
-    var x: Int
-    var y: Int
-    var width: Int
-    var height: Int
-
-    var isEmpty: Bool { width <= 0 || height <= 0 }
-
-    func intersection(_ other: PixelRect) -> PixelRect {
-        let left = max(x, other.x)
-        let top = max(y, other.y)
-        let right = min(x + width, other.x + other.width)
-        let bottom = min(y + height, other.y + other.height)
-        return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
-    }
-}
 
 /// Grabs the screen into pool slots: XShmGetImage straight into a slot's segment, or XGetImage plus a copy
 /// when MIT-SHM is missing. Lives on the capture thread with its connection.
@@ -32,10 +15,8 @@ final class FrameGrabber {
     let height: Int
     let bytesPerLine: Int
     var usesSharedMemory: Bool { pool.usesSharedMemory }
-    /// One full-size image header per slot, pointing at the slot's segment (shared memory only).
-    private var images: [UnsafeMutablePointer<XImage>] = []
-    /// The MIT-SHM descriptors the headers refer to; alive as long as the headers.
-    private var segments: [UnsafeMutablePointer<XShmSegmentInfo>] = []
+    /// One image header per slot over the slot's segment (shared memory only).
+    private var images: [SharedMemoryImage] = []
 
     /// Allocates `slotCount` slots of `width` x `height` BGRX pixels and attaches them to the server.
     init(connection: CaptureConnection, width: Int, height: Int, slotCount: Int, forbidSharedMemory: Bool, logger: Logger) throws(RecorderError) {
@@ -54,8 +35,7 @@ final class FrameGrabber {
             case .attached(let attached):
                 pool = attached.pool
                 images = attached.images
-                segments = attached.segments
-                bytesPerLine = Int(attached.images[0].pointee.bytes_per_line)
+                bytesPerLine = width * 4
                 return
             case .unavailable(let why):
                 reason = why
@@ -70,8 +50,7 @@ final class FrameGrabber {
 
     private struct SharedSlots {
         var pool: SlotPool
-        var images: [UnsafeMutablePointer<XImage>]
-        var segments: [UnsafeMutablePointer<XShmSegmentInfo>]
+        var images: [SharedMemoryImage]
     }
 
     /// How setting up shared-memory slots ended.
@@ -84,47 +63,29 @@ final class FrameGrabber {
     }
 
     private static func attachSharedSlots(connection: CaptureConnection, width: Int, height: Int, slotCount: Int) -> SharedSetup {
-        let display = connection.display
-        // A probe header tells the server's row length and pixel size before any memory is allocated.
-        guard let probe = XShmCreateImage(display, connection.visual, UInt32(connection.depth), ZPixmap, nil, nil, UInt32(width), UInt32(height)) else {
+        let x = connection.connection
+        // A probe header tells the server's pixel size before any memory is allocated.
+        guard let bitsPerPixel = SharedMemoryImage.bitsPerPixel(on: x, width: width, height: height) else {
             return .unavailable("XShmCreateImage refused a \(width)x\(height) image")
         }
-        let bitsPerPixel = probe.pointee.bits_per_pixel
-        let rowBytes = Int(probe.pointee.bytes_per_line)
-        CX11Shim_destroy_image_header(probe)
         guard bitsPerPixel == 32 else {
             return .unsupported(.display("display \(connection.name) stores \(bitsPerPixel) bits per pixel; the recorder needs 32 (BGRX)"))
         }
-        let (created, failure) = SlotPool.sharedMemory(count: slotCount, slotBytes: rowBytes * height)
-        guard let pool = created else { return .unavailable(failure ?? "shared memory unavailable") }
-        var images: [UnsafeMutablePointer<XImage>] = []
-        var segments: [UnsafeMutablePointer<XShmSegmentInfo>] = []
-        _ = connection.takeNewErrors()
-        for slot in 0..<slotCount {
-            let info = UnsafeMutablePointer<XShmSegmentInfo>.allocate(capacity: 1)
-            info.initialize(to: XShmSegmentInfo())
-            info.pointee.shmid = pool.segmentIDs[slot]
-            info.pointee.shmaddr = pool.addresses[slot].assumingMemoryBound(to: CChar.self)
-            info.pointee.readOnly = 0
-            let image = XShmCreateImage(display, connection.visual, UInt32(connection.depth), ZPixmap,
-                                        info.pointee.shmaddr, info, UInt32(width), UInt32(height))!
-            XShmAttach(display, info)
+        let pool: SlotPool
+        do {
+            pool = try SlotPool.sharedMemory(count: slotCount, slotBytes: width * 4 * height)
+        } catch {
+            return .unavailable(error.description)
+        }
+        var images: [SharedMemoryImage] = []
+        for segment in pool.segments {
+            guard let image = SharedMemoryImage(connection: x, segment: segment, width: width, height: height) else {
+                return .unavailable("XShmCreateImage refused a \(width)x\(height) image")
+            }
             images.append(image)
-            segments.append(info)
         }
-        XSync(display, 0)
-        let errors = connection.takeNewErrors()
-        // The server has attached (or refused): the segments can go from the namespace now, so a crash leaks nothing.
-        pool.markSegmentsForRemoval()
-        if errors > 0 || connection.isLost {
-            let detail = connection.lastErrorDescription
-            for image in images { CX11Shim_destroy_image_header(image) }
-            for info in segments { XShmDetach(display, info); info.deallocate() }
-            XSync(display, 0)
-            _ = connection.takeNewErrors()
-            return .unavailable("XShmAttach failed (\(detail)); the server cannot reach this process's shared memory")
-        }
-        return .attached(SharedSlots(pool: pool, images: images, segments: segments))
+        if let failure = x.attach(images) { return .unavailable(failure) }
+        return .attached(SharedSlots(pool: pool, images: images))
     }
 
     /// Fills `slot` with the screen content of `target`, of which only `content` (screen coordinates)
@@ -141,8 +102,7 @@ final class FrameGrabber {
         }
         if usesSharedMemory {
             if whole {
-                let ok = XShmGetImage(connection.display, connection.root, images[slot], Int32(target.x), Int32(target.y), CX11Shim_AllPlanes())
-                return ok != 0 ? false : nil
+                return images[slot].grab(target, from: connection.root, on: connection.connection) ? false : nil
             }
             return grabClippedShared(slot: slot, target: target, visible: visible) ? true : nil
         }
@@ -152,15 +112,9 @@ final class FrameGrabber {
     /// XShmGetImage of the visible part into the slot's start, then rows moved into place (last row first,
     /// so no row is overwritten before it moved) and the rest blacked out.
     private func grabClippedShared(slot: Int, target: PixelRect, visible: PixelRect) -> Bool {
+        guard images[slot].grab(visible, from: connection.root, on: connection.connection) else { return false }
         let base = pool.addresses[slot]
-        guard let header = XShmCreateImage(connection.display, connection.visual, UInt32(connection.depth), ZPixmap,
-                                           base.assumingMemoryBound(to: CChar.self), segments[slot],
-                                           UInt32(visible.width), UInt32(visible.height)) else { return false }
-        defer { CX11Shim_destroy_image_header(header) }
-        guard XShmGetImage(connection.display, connection.root, header, Int32(visible.x), Int32(visible.y), CX11Shim_AllPlanes()) != 0 else {
-            return false
-        }
-        placeRows(base: base, source: UnsafeRawPointer(base), sourceStride: Int(header.pointee.bytes_per_line), target: target, visible: visible)
+        placeRows(base: base, source: UnsafeRawPointer(base), sourceStride: visible.width * 4, target: target, visible: visible)
         return true
     }
 
@@ -199,14 +153,8 @@ final class FrameGrabber {
 
     /// Detaches the segments from the server (skipped when the connection is lost) and frees the headers.
     /// The pool's mappings stay until the pool itself goes.
-    func release(connectionLost: Bool) {
-        if !connectionLost {
-            for info in segments { XShmDetach(connection.display, info) }
-            if !segments.isEmpty { XSync(connection.display, 0) }
-        }
-        for image in images { CX11Shim_destroy_image_header(image) }
-        for info in segments { info.deallocate() }
+    func release() {
+        connection.connection.release(images)
         images = []
-        segments = []
     }
 }

@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import RecorderCore
+import X11Support
 
 /// The frame memory of one session: `count` buffers, each its own System V shared-memory segment
 /// (or plain memory when MIT-SHM is unavailable), mapped until the pool is released.
@@ -17,43 +16,26 @@ final class SlotPool: @unchecked Sendable {
     // pointers is handed between threads slot by slot through the FrameChannel rings (release/acquire).
     /// Start of each slot's pixels.
     let addresses: [UnsafeMutableRawPointer]
-    /// System V segment ids, or empty for plain memory.
-    let segmentIDs: [Int32]
+    /// The shared-memory segments behind the slots, or empty for plain memory.
+    let segments: [SharedMemorySegment]
     /// Bytes per slot.
     let slotBytes: Int
 
-    var usesSharedMemory: Bool { !segmentIDs.isEmpty }
+    var usesSharedMemory: Bool { !segments.isEmpty }
     var count: Int { addresses.count }
 
-    private init(addresses: [UnsafeMutableRawPointer], segmentIDs: [Int32], slotBytes: Int) {
+    private init(addresses: [UnsafeMutableRawPointer], segments: [SharedMemorySegment], slotBytes: Int) {
         self.addresses = addresses
-        self.segmentIDs = segmentIDs
+        self.segments = segments
         self.slotBytes = slotBytes
     }
 
     /// Creates and maps `count` private segments of `slotBytes` each (not yet removed: the X server must attach first).
-    /// - Returns: nil (with every segment already removed) when the system refuses one.
-    static func sharedMemory(count: Int, slotBytes: Int) -> (SlotPool?, String?) {
-        var addresses: [UnsafeMutableRawPointer] = []
-        var ids: [Int32] = []
-        for _ in 0..<count {
-            let id = shmget(0 /* IPC_PRIVATE */, slotBytes, IPC_CREAT | 0o600)
-            guard id >= 0 else {
-                let reason = "shmget(\(slotBytes) bytes) failed: \(String(cString: strerror(errno)))"
-                release(addresses: addresses, ids: ids)
-                return (nil, reason)
-            }
-            guard let address = shmat(id, nil, 0), address != UnsafeMutableRawPointer(bitPattern: -1) else {
-                let reason = "shmat failed: \(String(cString: strerror(errno)))"
-                shmctl(id, IPC_RMID, nil)
-                release(addresses: addresses, ids: ids)
-                return (nil, reason)
-            }
-            address.initializeMemory(as: UInt8.self, repeating: 0, count: slotBytes)
-            addresses.append(address)
-            ids.append(id)
-        }
-        return (SlotPool(addresses: addresses, segmentIDs: ids, slotBytes: slotBytes), nil)
+    /// - Throws: why the system refused one (every segment made so far is released).
+    static func sharedMemory(count: Int, slotBytes: Int) throws(RecorderError) -> SlotPool {
+        var segments: [SharedMemorySegment] = []
+        for _ in 0..<count { segments.append(try SharedMemorySegment(byteCount: slotBytes)) }
+        return SlotPool(addresses: segments.map(\.address), segments: segments, slotBytes: slotBytes)
     }
 
     /// Plain page-aligned memory for the XGetImage fallback.
@@ -63,26 +45,13 @@ final class SlotPool: @unchecked Sendable {
             address.initializeMemory(as: UInt8.self, repeating: 0, count: slotBytes)
             return address
         }
-        return SlotPool(addresses: addresses, segmentIDs: [], slotBytes: slotBytes)
-    }
-
-    /// Marks every segment for removal: the kernel frees it once the last mapping (ours, the server's) goes,
-    /// so nothing leaks even if the process crashes. Call once the X server has attached.
-    func markSegmentsForRemoval() {
-        for id in segmentIDs { shmctl(id, IPC_RMID, nil) }
-    }
-
-    private static func release(addresses: [UnsafeMutableRawPointer], ids: [Int32]) {
-        for address in addresses { shmdt(address) }
-        for id in ids { shmctl(id, IPC_RMID, nil) }
+        return SlotPool(addresses: addresses, segments: [], slotBytes: slotBytes)
     }
 
     deinit {
-        if segmentIDs.isEmpty {
+        // Shared segments unmap themselves when they go.
+        if segments.isEmpty {
             for address in addresses { address.deallocate() }
-        } else {
-            // Removal is idempotent; it matters only if the server never attached.
-            SlotPool.release(addresses: addresses, ids: segmentIDs)
         }
     }
 }

@@ -66,7 +66,7 @@ public final class ControlServer: Sendable {
         guard pipe(&fds) == 0 else {
             close(listener)
             unlink(path)
-            throw .failed("pipe(): \(UnixSocket.errorText())")
+            throw .failed("pipe(): \(errnoText())")
         }
         for fd in fds {
             UnixSocket.setNonBlocking(fd)

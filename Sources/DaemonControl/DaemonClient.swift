@@ -58,7 +58,7 @@ public struct DaemonClient: Sendable {
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 && errno == EINTR { continue }
-            guard sent > 0 else { throw .unreachable("cannot send to recorderd at \(socketPath): \(UnixSocket.errorText())") }
+            guard sent > 0 else { throw .unreachable("cannot send to recorderd at \(socketPath): \(errnoText())") }
             offset += sent
         }
         let replyLine = try Self.readLine(fd)

@@ -55,6 +55,13 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         try parse(Data(text.utf8))
     }
 
+    /// `value` encoded with the protocol's field names: snake_case, like every field of a reply.
+    public static func encoding(_ value: some Encodable) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try parse(encoder.encode(value))
+    }
+
     /// The value as compact JSON on one line with sorted keys (never contains a newline).
     public var jsonText: String {
         let encoder = JSONEncoder()

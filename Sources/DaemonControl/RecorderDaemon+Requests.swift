@@ -134,12 +134,19 @@ extension RecorderDaemon {
         return .object(fields)
     }
 
+    /// How long one `list` spends making new summaries (each file's tool has its own deadline).
+    public static let listInspectionBudgetNs: Int64 = 3_000_000_000
+
     func listReply() -> JSONValue {
         let (active, configuration) = state.withLock { ($0.active, $0.configuration) }
         let directory = outputDirectory(for: configuration)
-        // HDF5 is used by one thread at a time: while a session runs, its writer owns the library,
-        // so only summaries computed earlier are shown.
+        // Inspecting costs CPU and disk the recording needs: while a session runs, only summaries
+        // computed earlier are shown.
         let mayInspect = active == nil
+        // The control thread answers every client: new summaries stop after a budget, later files are
+        // listed without one (the next `list` continues where this one stopped).
+        let inspectUntil = MonotonicClock.now() + Self.listInspectionBudgetNs
+        var leftOut = 0
         var sessions: [JSONValue] = []
         for entry in SessionDirectory.sessionFiles(in: directory) {
             var item: [String: JSONValue] = [
@@ -147,10 +154,12 @@ extension RecorderDaemon {
                 "modified_utc": .string(SessionDirectory.utcText(entry.modified)),
                 "recording": .bool(entry.path == active?.file),
             ]
-            if entry.path != active?.file, let summary = summary(of: entry, mayInspect: mayInspect) {
-                switch summary {
+            let inspectNow = mayInspect && MonotonicClock.now() < inspectUntil
+            if entry.path != active?.file {
+                switch summary(of: entry, mayInspect: inspectNow) {
                 case .success(let value): item["summary"] = value
                 case .failure(let error): item["summary_error"] = .string(error.message)
+                case nil: if mayInspect && hooks.summarize != nil { leftOut += 1 }
                 }
             }
             sessions.append(.object(item))
@@ -158,6 +167,8 @@ extension RecorderDaemon {
         var reply: [String: JSONValue] = ["ok": true, "output_dir": .string(directory), "sessions": .array(sessions)]
         if hooks.summarize != nil && !mayInspect {
             reply["note"] = "summaries of files not inspected before this session started are left out while it records"
+        } else if hooks.summarize != nil && leftOut > 0 {
+            reply["note"] = .string("summaries of \(leftOut) files not inspected yet are left out; list again for more")
         }
         return .object(reply)
     }

@@ -42,14 +42,14 @@ public struct SessionProgress: Sendable, Equatable {
     public var endReason: String?
     public var cleanShutdown: Bool?
     public var error: String?
-    /// The session's whole report as one JSON object text (the fields above and more).
-    public var reportJSON: String?
+    /// The session's whole report (the fields above and more), named like the reply fields.
+    public var report: JSONValue?
 
     public init(
         state: String, file: String, durationSeconds: Double = 0, framesWritten: Int64 = 0, framesDropped: Int64 = 0,
         ticksMissed: Int64 = 0, fpsLastSecond: Int64 = 0, inputEvents: Int64 = 0, inputDevices: Int64 = 0,
         stateSamples: Int64 = 0, bytesWritten: Int64 = 0, freeDiskBytes: Int64? = nil, endReason: String? = nil,
-        cleanShutdown: Bool? = nil, error: String? = nil, reportJSON: String? = nil
+        cleanShutdown: Bool? = nil, error: String? = nil, report: JSONValue? = nil
     ) {
         self.state = state
         self.file = file
@@ -66,7 +66,7 @@ public struct SessionProgress: Sendable, Equatable {
         self.endReason = endReason
         self.cleanShutdown = cleanShutdown
         self.error = error
-        self.reportJSON = reportJSON
+        self.report = report
     }
 
     /// The fields of a reply object (`state`, `file`, `frames_written`, ... and `report`).
@@ -80,7 +80,7 @@ public struct SessionProgress: Sendable, Equatable {
         if let endReason { fields["end_reason"] = .string(endReason) }
         if let cleanShutdown { fields["clean_shutdown"] = .bool(cleanShutdown) }
         if let error { fields["session_error"] = .string(error) }
-        if let reportJSON, let report = try? JSONValue.parse(reportJSON) { fields["report"] = report }
+        if let report { fields["report"] = report }
         return fields
     }
 }

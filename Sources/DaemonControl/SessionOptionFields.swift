@@ -78,11 +78,11 @@ public enum SessionOptionFields {
         case "region":
             switch value {
             case .null: options.region = nil
-            case .string(let text): options.region = try converted { () throws(RecorderError) in try SessionOptions.Region(parsing: text) }
+            case .string(let text): options.region = try converted { () throws(RecorderError) in try PixelRect(parsing: text) }
             case .array(let items):
                 let numbers = items.compactMap { $0.intValue }.compactMap { Int(exactly: $0) }
                 guard items.count == 4, numbers.count == 4 else { throw wrongType() }
-                options.region = try converted { () throws(RecorderError) in try SessionOptions.Region(parsing: numbers.map(String.init).joined(separator: ",")) }
+                options.region = try converted { () throws(RecorderError) in try PixelRect(parsing: numbers.map(String.init).joined(separator: ",")) }
             default: throw wrongType()
             }
         case "window":

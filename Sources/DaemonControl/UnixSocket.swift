@@ -34,8 +34,6 @@ public enum UnixSocket {
         return (address, socklen_t(length))
     }
 
-    static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
-
     /// Opens a stream socket listening at `path` with mode 0600.
     ///
     /// A missing parent directory is created with mode 0700. A stale socket left by a killed daemon is
@@ -61,7 +59,7 @@ public enum UnixSocket {
             unlink(path)
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw .storage("socket(): \(errorText())") }
+        guard fd >= 0 else { throw .storage("socket(): \(errnoText())") }
         var (address, length) = try address(path)
         // umask is process-wide, but this runs before any session thread creates files.
         let previousMask = umask(0o177)
@@ -72,14 +70,14 @@ public enum UnixSocket {
         umask(previousMask)
         guard bound == 0 else {
             close(fd)
-            throw .storage("cannot bind control socket \(path): \(errorText(bindError))")
+            throw .storage("cannot bind control socket \(path): \(errnoText(bindError))")
         }
         chmod(path, 0o600)
         guard Glibc.listen(fd, backlog) == 0 else {
             let listenError = errno
             close(fd)
             unlink(path)
-            throw .storage("cannot listen on \(path): \(errorText(listenError))")
+            throw .storage("cannot listen on \(path): \(errnoText(listenError))")
         }
         return fd
     }
@@ -87,7 +85,7 @@ public enum UnixSocket {
     /// Connects a blocking stream socket to `path`, with send and receive timeouts.
     public static func connect(path: String, timeoutSeconds: Double) throws(RecorderError) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .failed("socket(): \(errorText())") }
+        guard fd >= 0 else { throw .failed("socket(): \(errnoText())") }
         setTimeouts(fd, seconds: timeoutSeconds)
         var (address, length) = try address(path)
         let result = withUnsafePointer(to: &address) {
@@ -96,7 +94,7 @@ public enum UnixSocket {
         guard result == 0 else {
             let code = errno
             close(fd)
-            throw .failed("cannot connect to \(path): \(errorText(code))")
+            throw .failed("cannot connect to \(path): \(errnoText(code))")
         }
         return fd
     }

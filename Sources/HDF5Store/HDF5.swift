@@ -21,7 +21,7 @@ enum HDF5 {
     static func check<T: BinaryInteger>(_ value: T, _ what: @autoclosure () -> String) throws(RecorderErrorBox) -> T {
         if value < 0 {
             let saved = errno
-            throw RecorderErrorBox(message: "HDF5: \(what()) failed" + (saved != 0 ? " (\(String(cString: strerror(saved))))" : ""), errno: saved)
+            throw RecorderErrorBox(message: "HDF5: \(what()) failed" + (saved != 0 ? " (\(errnoText(saved)))" : ""), errno: saved)
         }
         return value
     }

@@ -27,7 +27,7 @@ final class PinnedFile {
         guard fstat(descriptor, &info) == 0 else {
             let saved = errno
             Glibc.close(descriptor)
-            throw RecorderErrorBox(message: "cannot stat \(path): \(String(cString: strerror(saved)))", errno: saved)
+            throw RecorderErrorBox(message: "cannot stat \(path): \(errnoText(saved))", errno: saved)
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             Glibc.close(descriptor)
@@ -46,7 +46,7 @@ final class PinnedFile {
         let descriptor = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let saved = errno
-            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : String(cString: strerror(saved))
+            let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : errnoText(saved)
             throw RecorderErrorBox(message: "cannot create \(path): \(why)", errno: saved)
         }
         let file = try PinnedFile(path: path, descriptor: descriptor)
@@ -62,7 +62,7 @@ final class PinnedFile {
         let descriptor = Glibc.open(path, (writable ? O_RDWR | O_NOFOLLOW : O_RDONLY) | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             let saved = errno
-            let why = saved == ELOOP ? "it is a symbolic link" : String(cString: strerror(saved))
+            let why = saved == ELOOP ? "it is a symbolic link" : errnoText(saved)
             throw RecorderErrorBox(message: "cannot open \(path): \(why)", errno: saved)
         }
         return try PinnedFile(path: path, descriptor: descriptor)

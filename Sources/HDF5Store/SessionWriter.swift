@@ -15,38 +15,26 @@ public final class SessionWriter: Sendable {
     let configuration: WriterConfiguration
     let control: SessionControl
     let statistics: SessionStatistics
-    let frames: FrameChannel
-    let events: SPSCRing<InputEvent>
-    let devices: BoundedMailbox<InputDeviceInfo>
-    let samples: BoundedMailbox<StateSample>
-    let windows: BoundedMailbox<WindowSnapshot>
-    let notes: BoundedMailbox<SessionNote>
+    let channels: SessionChannels
     let logger: Logger
     private let producersDone = Atomic<Bool>(false)
     private let outcome = Mutex<WriterResult?>(nil)
 
     public init(
         configuration: WriterConfiguration, control: SessionControl, statistics: SessionStatistics,
-        frames: FrameChannel, events: SPSCRing<InputEvent>, devices: BoundedMailbox<InputDeviceInfo>,
-        samples: BoundedMailbox<StateSample>, windows: BoundedMailbox<WindowSnapshot>,
-        notes: BoundedMailbox<SessionNote>, logger: Logger
+        channels: SessionChannels, logger: Logger
     ) {
         self.configuration = configuration
         self.control = control
         self.statistics = statistics
-        self.frames = frames
-        self.events = events
-        self.devices = devices
-        self.samples = samples
-        self.windows = windows
-        self.notes = notes
+        self.channels = channels
         self.logger = logger
     }
 
     /// Called once capture, input and state threads have exited: `run` returns once the rings are empty.
     public func producersFinished() {
         producersDone.store(true, ordering: .releasing)
-        frames.filled.doorbell.ring()
+        channels.doorbell.ring()
     }
 
     var producersHaveFinished: Bool { producersDone.load(ordering: .acquiring) }
@@ -59,7 +47,8 @@ public final class SessionWriter: Sendable {
     public func run(startup: StartupBarrier) {
         let loop: WriterLoop
         do {
-            loop = try WriterLoop(writer: self)
+            loop = try WriterLoop(configuration: configuration, control: control, statistics: statistics, channels: channels,
+                                  logger: logger, producersHaveFinished: { [self] in producersHaveFinished })
         } catch {
             logger.error("writer cannot start: \(error.message)")
             startup.fail(Self.threadName, message: error.message)

@@ -10,7 +10,18 @@ import Glibc
 /// The writer thread's private state: the open file, the frame encoder and the flush clock.
 /// Created and used only on the writer thread, so nothing here is shared.
 final class WriterLoop {
-    private unowned let writer: SessionWriter
+    private let configuration: WriterConfiguration
+    private let control: SessionControl
+    private let statistics: SessionStatistics
+    private let channels: SessionChannels
+    private let logger: Logger
+    /// True once capture, input and state have exited (nothing more will arrive).
+    private let producersHaveFinished: () -> Bool
+    /// The writer's own notes go straight into /log/notes (while it is still writable) and the log.
+    private lazy var notes = NoteSink(source: "writer", logger: logger) { [unowned self] note in
+        guard !writesStopped else { return }
+        try? file.appendNote(note)
+    }
     private let file: SessionFile
     private let encoder: FrameEncoder
     private let pool: CompressionPool
@@ -54,9 +65,14 @@ final class WriterLoop {
 
     deinit { pool.stop() }
 
-    init(writer: SessionWriter) throws(RecorderErrorBox) {
-        self.writer = writer
-        let configuration = writer.configuration
+    init(configuration: WriterConfiguration, control: SessionControl, statistics: SessionStatistics, channels: SessionChannels,
+         logger: Logger, producersHaveFinished: @escaping () -> Bool) throws(RecorderErrorBox) {
+        self.configuration = configuration
+        self.control = control
+        self.statistics = statistics
+        self.channels = channels
+        self.logger = logger
+        self.producersHaveFinished = producersHaveFinished
         file = try SessionFile(configuration: configuration)
         do {
             encoder = try FrameEncoder(
@@ -67,7 +83,7 @@ final class WriterLoop {
             pool = try CompressionPool(
                 threadCount: configuration.compressionThreads, frameBytes: configuration.geometry.width * configuration.geometry.height * 3,
                 codec: configuration.options.codec, level: configuration.options.compressionLevel,
-                finishedBell: writer.frames.filled.doorbell, logger: writer.logger)
+                finishedBell: channels.doorbell, logger: logger)
         } catch {
             file.closeQuietly()
             unlink(configuration.path)
@@ -81,18 +97,18 @@ final class WriterLoop {
 
     /// The main loop: drain, write, flush once a second, sleep on the shared doorbell when idle.
     func drainUntilProducersFinish() {
-        let doorbell = writer.frames.filled.doorbell
+        let doorbell = channels.doorbell
         while true {
             let seen = doorbell.sequence
             // Read before draining: once producers are done, an empty drain means nothing can arrive.
-            let finished = writer.producersHaveFinished
+            let finished = producersHaveFinished()
             var worked = drainFrames(limit: 16)
             worked = drainEvents() || worked
             worked = drainMailboxes() || worked
             if !writesStopped {
                 do { try file.writePending() } catch { fail(error) }
             }
-            writer.statistics.writerHeartbeat.bump()
+            statistics.writerHeartbeat.bump()
             let now = MonotonicClock.now()
             if now >= nextFlushNs { flush(now: now) }
             if finished && !worked && pipelineHead == pipelineTail { break }
@@ -110,7 +126,7 @@ final class WriterLoop {
         var count = 0
         while count < limit, pipelineTail - pipelineHead < WriterLoop.pipelineCapacity,
               framesSubmitted - framesAppended < pool.jobCount,
-              let frame = writer.frames.filled.tryPop() {
+              let frame = channels.frames.filled.tryPop() {
             count += 1
             prepare(frame)
             worked = appendFinishedFrames() || true
@@ -120,17 +136,17 @@ final class WriterLoop {
 
     /// Converts the frame out of its capture slot (and gives the slot back), then queues it for compression.
     private func prepare(_ frame: CapturedFrame) {
-        let geometry = writer.configuration.geometry
+        let geometry = configuration.geometry
         guard !writesStopped else {
-            writer.frames.released.tryPush(frame.slot)
+            channels.frames.released.tryPush(frame.slot)
             return
         }
         guard Int(frame.width) == geometry.width, Int(frame.height) == geometry.height,
               Int(frame.bytesPerLine) >= geometry.width * 4 else {
-            writer.frames.released.tryPush(frame.slot)
+            channels.frames.released.tryPush(frame.slot)
             mismatchedFrames += 1
             if mismatchedFrames == 1 {
-                note(kind: "frame-skipped", "frame of \(frame.width)x\(frame.height) does not match the session's \(geometry.width)x\(geometry.height); skipped")
+                notes.post("frame-skipped", "frame of \(frame.width)x\(frame.height) does not match the session's \(geometry.width)x\(geometry.height); skipped")
             }
             return
         }
@@ -139,7 +155,7 @@ final class WriterLoop {
         let job = pool.job(for: sequence)
         let plan = encoder.prepare(pixels: frame.pixels, bytesPerLine: Int(frame.bytesPerLine), into: job.input)
         // The pixels are converted: capture may grab into the slot while the frame is compressed.
-        writer.frames.released.tryPush(frame.slot)
+        channels.frames.released.tryPush(frame.slot)
         var pending = PendingFrame(frame: frame, plan: plan, sequence: -1, startNs: start)
         if !plan.isIdentical {
             job.inputCount = encoder.rawFrameBytes
@@ -180,9 +196,9 @@ final class WriterLoop {
     private func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded) {
         guard !writesStopped else { return }
         let frame = pending.frame
-        if let free = freeBytes(), free < Int64(encoded.size) + writer.configuration.reservedFreeBytes {
-            let message = "disk full: \(free) bytes free on the file system of \(file.path), keeping \(writer.configuration.reservedFreeBytes) in reserve; session ended"
-            note(kind: "disk-full", message)
+        if let free = freeBytes(), free < Int64(encoded.size) + configuration.reservedFreeBytes {
+            let message = "disk full: \(free) bytes free on the file system of \(file.path), keeping \(configuration.reservedFreeBytes) in reserve; session ended"
+            notes.post("disk-full", message)
             fail(RecorderErrorBox(message: message, errno: ENOSPC), fileStillHealthy: true)
             return
         }
@@ -192,8 +208,7 @@ final class WriterLoop {
             fail(error)
             return
         }
-        let statistics = writer.statistics
-        statistics.framesWritten.bump()
+                statistics.framesWritten.bump()
         statistics.rawFrameBytes.bump(Int64(encoder.rawFrameBytes))
         statistics.storedFrameBytes.bump(Int64(encoded.size))
         storedBytes += Int64(encoded.size)
@@ -209,24 +224,24 @@ final class WriterLoop {
 
     private func drainEvents() -> Bool {
         var count: Int64 = 0
-        while let event = writer.events.tryPop() {
+        while let event = channels.events.tryPop() {
             count += 1
             guard !writesStopped else { continue }
             do { try file.appendEvent(event) } catch { fail(error) }
         }
         if count > 0 && !writesStopped {
             eventsWritten += count
-            writer.statistics.inputEventsWritten.bump(count)
+            statistics.inputEventsWritten.bump(count)
         }
         return count > 0
     }
 
     private func drainMailboxes() -> Bool {
         var worked = false
-        let newDevices = writer.devices.drain()
-        let newSamples = writer.samples.drain()
-        let newWindows = writer.windows.drain()
-        let newNotes = writer.notes.drain()
+        let newDevices = channels.devices.drain()
+        let newSamples = channels.samples.drain()
+        let newWindows = channels.windows.drain()
+        let newNotes = channels.notes.drain()
         worked = !(newDevices.isEmpty && newSamples.isEmpty && newWindows.isEmpty && newNotes.isEmpty)
         guard !writesStopped else { return worked }
         do {
@@ -240,7 +255,7 @@ final class WriterLoop {
         }
         if !newSamples.isEmpty {
             samplesWritten += Int64(newSamples.count)
-            writer.statistics.stateSamplesWritten.bump(Int64(newSamples.count))
+            statistics.stateSamplesWritten.bump(Int64(newSamples.count))
         }
         return worked
     }
@@ -249,8 +264,7 @@ final class WriterLoop {
 
     private func flush(now: Int64) {
         nextFlushNs = now + SessionWriter.flushIntervalNs
-        let statistics = writer.statistics
-        let written = file.framesWritten
+                let written = file.framesWritten
         let elapsed = max(1, now - lastFlushNs)
         statistics.framesLastSecond.store((written - framesAtLastFlush) * 1_000_000_000 / elapsed, ordering: .relaxed)
         framesAtLastFlush = written
@@ -267,19 +281,12 @@ final class WriterLoop {
         guard failure == nil else { return }
         let reason: EndReason = error.isDiskFull ? .diskFull : .error
         failure = (reason, error.message)
-        writer.logger.error("writer stops writing \(file.path): \(error.message)")
-        writer.control.requestStop(reason, detail: error.message)
+        logger.error("writer stops writing \(file.path): \(error.message)")
+        control.requestStop(reason, detail: error.message)
         writesStopped = true
         if !fileStillHealthy { fileHealthy = false }
     }
     private var fileHealthy = true
-
-    /// Writes a note into /log/notes (when still writable) and the log.
-    private func note(kind: String, _ message: String) {
-        writer.logger.warning("\(kind): \(message)")
-        guard !writesStopped else { return }
-        try? file.appendNote(SessionNote(source: "writer", kind: kind, message: message))
-    }
 
     private func freeBytes() -> Int64? {
         var info = statvfs()
@@ -293,7 +300,7 @@ final class WriterLoop {
     func finish() -> WriterResult {
         pool.stop()
         let path = file.path
-        let ended = failure ?? writer.control.endReason.map { ($0.reason, $0.detail ?? "") } ?? (.stopped, "")
+        let ended = failure ?? control.endReason.map { ($0.reason, $0.detail ?? "") } ?? (.stopped, "")
         var errorText = failure?.detail
         var healthy = fileHealthy
         if healthy {
@@ -320,12 +327,12 @@ final class WriterLoop {
             do {
                 _ = try SessionRecovery.repair(file.pinned, endReason: ended.0, detail: ended.1, summaryJSON: summary)
             } catch {
-                writer.logger.error("cannot repair \(path) after a write error: \(error)")
+                logger.error("cannot repair \(path) after a write error: \(error)")
             }
         }
         let bytes = file.fileBytes
-        writer.statistics.fileBytes.store(bytes, ordering: .relaxed)
-        writer.logger.info("closed \(path): \(file.framesWritten) frames, \(bytes) bytes, end \(ended.0.rawValue)")
+        statistics.fileBytes.store(bytes, ordering: .relaxed)
+        logger.info("closed \(path): \(file.framesWritten) frames, \(bytes) bytes, end \(ended.0.rawValue)")
         return WriterResult(
             path: path, endReason: ended.0, endDetail: ended.1.isEmpty ? nil : ended.1, cleanShutdown: sealed,
             framesWritten: file.framesWritten, keyframesWritten: keyframes, storedFrameBytes: storedBytes,
@@ -342,7 +349,7 @@ final class WriterLoop {
     }
 
     private func summaryJSON(reason: EndReason, p50: Int64, p99: Int64) -> String {
-        let s = writer.statistics.snapshot()
+        let s = statistics.snapshot()
         let summary: [String: Int64] = [
             "frames": file.framesWritten, "keyframes": keyframes, "frames_captured": s.framesCaptured,
             "frames_dropped": s.framesDropped, "ticks_missed": s.ticksMissed, "grab_failures": s.grabFailures,

@@ -243,8 +243,3 @@ final class InputDevice {
         pointer.map { String(cString: $0) } ?? ""
     }
 }
-
-/// `strerror` text for an errno value.
-func errnoText(_ code: Int32) -> String {
-    String(cString: strerror(code))
-}

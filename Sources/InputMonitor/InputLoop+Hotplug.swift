@@ -28,7 +28,7 @@ extension InputLoop {
                 : "none of the \(names.count) event* nodes in \(folder) could be opened"
             let watching = folderWatch >= 0 ? "; watching it for hotplugged devices"
                 : parentWatch >= 0 ? "; will watch it if it appears" : ""
-            note("no-input-devices", "input auto: no readable input device: \(why)\(watching)")
+            notes.post("no-input-devices", "input auto: no readable input device: \(why)\(watching)")
         }
     }
 
@@ -87,10 +87,10 @@ extension InputLoop {
             unreadablePaths.remove(path)
             add(device)
             let what = "device \(device.id) '\(device.info.name)' (\(device.info.kind), \(path))"
-            if hotplugged { note("device-added", "\(what) plugged in") } else { logger.info("recording \(what)") }
-            if let degraded = device.degraded { note("device-degraded", "device \(device.id) (\(path)): \(degraded)") }
+            if hotplugged { notes.post("device-added", "\(what) plugged in", level: .info) } else { logger.info("recording \(what)") }
+            if let degraded = device.degraded { notes.post("device-degraded", "device \(device.id) (\(path)): \(degraded)") }
             if let refusal = device.clockRefusal {
-                note("clock-realtime", "device \(device.id) (\(path)) refused \(refusal): its CLOCK_REALTIME stamps are moved to CLOCK_MONOTONIC by the offset measured at each read (within \(device.clockErrorNs) ns)")
+                notes.post("clock-realtime", "device \(device.id) (\(path)) refused \(refusal): its CLOCK_REALTIME stamps are moved to CLOCK_MONOTONIC by the offset measured at each read (within \(device.clockErrorNs) ns)")
             }
             return true
         case .failure(let failure):
@@ -98,7 +98,7 @@ extension InputLoop {
                 retryPaths[path] = MonotonicClock.now() + Self.hotplugRetryDelay
                 return false
             }
-            if unreadablePaths.insert(path).inserted { note("device-unreadable", failure.message) }
+            if unreadablePaths.insert(path).inserted { notes.post("device-unreadable", failure.message) }
             return false
         }
     }
@@ -162,13 +162,13 @@ extension InputLoop {
             if folderWatch >= 0 { inotify_rm_watch(inotifyFD, folderWatch) }
             folderWatch = -1
             let waiting = parentWatch >= 0 ? "; waiting for it to come back" : ": hotplug watch ended"
-            note("device-removed", "\(folder) went away\(waiting)")
+            notes.post("device-removed", "\(folder) went away\(waiting)", level: .info)
             // It may already be back (removed and re-created within one read).
             if parentWatch >= 0 && FileManager.default.fileExists(atPath: folder) { folderAppeared = true }
         }
         if folderAppeared && folderWatch < 0 && watchFolder(folder) {
             // Nodes created between the folder and its watch are found by the scan.
-            note("devices-folder-appeared", "\(folder) appeared: watching it for devices", level: .info)
+            notes.post("devices-folder-appeared", "\(folder) appeared: watching it for devices", level: .info)
             rescan = true
         }
         if rescan, folderWatch >= 0, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {

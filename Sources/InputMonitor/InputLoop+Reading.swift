@@ -109,7 +109,7 @@ extension InputLoop {
         if raw.type == Self.evSyn && raw.code == Self.synDropped && flags & InputEvent.Flags.synthetic == 0 {
             device.synDropped += 1
             synDroppedSinceNote += 1
-            worker.statistics.inputSynDropped.bump()
+            statistics.inputSynDropped.bump()
         }
         if paused {
             pausedEvents += 1
@@ -122,12 +122,12 @@ extension InputLoop {
             device: device.id, type: raw.type, code: raw.code, value: raw.value, flags: flags
         )
         if configuration.redactKeys { KeyRedaction.apply(&event) }
-        if worker.events.tryPushQuietly(event) {
+        if events.tryPushQuietly(event) {
             pushedSinceRing += 1
         } else {
             droppedSinceNote += 1
             droppedTotal += 1
-            worker.statistics.inputDropped.bump()
+            statistics.inputDropped.bump()
         }
     }
 }

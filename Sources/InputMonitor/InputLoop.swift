@@ -15,8 +15,14 @@ final class InputLoop {
     /// At most one "input-dropped" / "syn-dropped" note per this many nanoseconds.
     static let noteInterval: Int64 = 1_000_000_000
 
-    let worker: InputWorker
-    let logger = Logger(label: "input")
+    let configuration: InputConfiguration
+    let control: SessionControl
+    let statistics: SessionStatistics
+    let events: SPSCRing<InputEvent>
+    let devices: BoundedMailbox<InputDeviceInfo>
+    let focusedWindow: FocusedWindow
+    let notes: NoteSink
+    let logger: Logger
     let epollFD: Int32
     /// inotify on the devices folder, -1 when not watching.
     var inotifyFD: Int32 = -1
@@ -49,10 +55,16 @@ final class InputLoop {
     var synthesizedSinceNote: Int64 = 0
     var lastSynNote: Int64 = 0
 
-    var configuration: InputConfiguration { worker.configuration }
-
-    init(worker: InputWorker) throws(RecorderError) {
-        self.worker = worker
+    init(configuration: InputConfiguration, control: SessionControl, statistics: SessionStatistics, events: SPSCRing<InputEvent>,
+         devices: BoundedMailbox<InputDeviceInfo>, focusedWindow: FocusedWindow, notes: NoteSink, logger: Logger) throws(RecorderError) {
+        self.configuration = configuration
+        self.control = control
+        self.statistics = statistics
+        self.events = events
+        self.devices = devices
+        self.focusedWindow = focusedWindow
+        self.notes = notes
+        self.logger = logger
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw .failed("input: epoll_create1 failed: \(errnoText(errno))") }
     }
@@ -76,7 +88,7 @@ final class InputLoop {
         }
         if sources.contains(.auto) { startAutomatic() }
         if !replays.isEmpty {
-            let pump = ReplayPump(sources: replays, control: worker.control)
+            let pump = ReplayPump(sources: replays, control: control)
             do {
                 self.pump = try NamedThread.spawn(name: ReplayPump.threadName) { pump.run() }
             } catch {
@@ -90,8 +102,8 @@ final class InputLoop {
     func run() {
         var ready = [epoll_event](repeating: epoll_event(), count: 64)
         updateFocus()
-        while !worker.control.shouldStop {
-            worker.statistics.inputHeartbeat.bump()
+        while !control.shouldStop {
+            statistics.inputHeartbeat.bump()
             if !pendingDevices.isEmpty { retryPendingDevices() }
             if !retryPaths.isEmpty { retryDueNodes() }
             let count = ready.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), 100) }
@@ -120,7 +132,7 @@ final class InputLoop {
         }
         flushAccounting(force: true)
         if paused && pausedEvents > 0 {
-            note("input-paused", "session ended while input was paused; \(pausedEvents) events were not stored")
+            notes.post("input-paused", "session ended while input was paused; \(pausedEvents) events were not stored")
         }
     }
 
@@ -143,7 +155,7 @@ final class InputLoop {
         if configuration.redactKeys {
             device.info.keysHeldAtStart = KeyRedaction.redactHeldKeys(device.info.keysHeldAtStart)
         }
-        guard worker.devices.trySend(device.info) else {
+        guard devices.trySend(device.info) else {
             logger.warning("devices mailbox full: device \(device.id) waits before being read")
             pendingDevices.append(device)
             return
@@ -156,17 +168,17 @@ final class InputLoop {
         event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         event.data.fd = device.fd
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, device.fd, &event) == 0 else {
-            note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) cannot be watched: \(errnoText(errno))")
+            notes.post("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) cannot be watched: \(errnoText(errno))", level: .info)
             return
         }
         devicesByFD[device.fd] = device
-        worker.statistics.inputDevices.bump()
+        statistics.inputDevices.bump()
     }
 
     private func retryPendingDevices() {
         var waiting: [InputDevice] = []
         for device in pendingDevices {
-            if worker.devices.trySend(device.info) { register(device) } else { waiting.append(device) }
+            if devices.trySend(device.info) { register(device) } else { waiting.append(device) }
         }
         pendingDevices = waiting
     }
@@ -175,21 +187,21 @@ final class InputLoop {
     func remove(_ device: InputDevice, reason: String) {
         epoll_ctl(epollFD, EPOLL_CTL_DEL, device.fd, nil)
         devicesByFD[device.fd] = nil
-        note("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) closed: \(reason); \(device.eventsRead) events read, \(device.synDropped) SYN_DROPPED\(device.replacedNote)")
+        notes.post("device-removed", "device \(device.id) '\(device.info.name)' (\(device.path)) closed: \(reason); \(device.eventsRead) events read, \(device.synDropped) SYN_DROPPED\(device.replacedNote)", level: .info)
     }
 
     /// Pauses or resumes storing when the focused window stops or starts matching `--input-focus`.
     func updateFocus() {
         guard let filter = configuration.focusFilter else { return }
-        let window = worker.focusedWindow.snapshot
+        let window = focusedWindow.snapshot
         let allowed = window?.matches(filter) ?? false
         let described = window.map { "'\($0.title)' (\($0.wmClass))" } ?? "none"
         if !allowed && !paused {
             paused = true
-            note("input-paused", "input not stored: focused window \(described) does not match '\(filter)'")
+            notes.post("input-paused", "input not stored: focused window \(described) does not match '\(filter)'")
         } else if allowed && paused {
             paused = false
-            note("input-resumed", "focused window \(described) matches '\(filter)'; \(pausedEvents) events were not stored while paused")
+            notes.post("input-resumed", "focused window \(described) matches '\(filter)'; \(pausedEvents) events were not stored while paused", level: .info)
             pausedEvents = 0
         }
     }
@@ -197,33 +209,24 @@ final class InputLoop {
     /// Publishes counters, rings the writer once for the whole wake-up, and sends rate-limited notes.
     func flushAccounting(force: Bool) {
         if readSinceFlush > 0 {
-            worker.statistics.inputEvents.bump(readSinceFlush)
+            statistics.inputEvents.bump(readSinceFlush)
             readSinceFlush = 0
         }
         if pushedSinceRing > 0 {
-            worker.events.doorbell.ring()
+            events.doorbell.ring()
             pushedSinceRing = 0
         }
         let now = MonotonicClock.now()
         if droppedSinceNote > 0 && (force || now - lastDropNote >= Self.noteInterval) {
-            note("input-dropped", "\(droppedSinceNote) input events dropped: the events ring was full (writer behind); \(droppedTotal) in this session")
+            notes.post("input-dropped", "\(droppedSinceNote) input events dropped: the events ring was full (writer behind); \(droppedTotal) in this session")
             droppedSinceNote = 0
             lastDropNote = now
         }
         if synDroppedSinceNote > 0 && (force || now - lastSynNote >= Self.noteInterval) {
-            note("syn-dropped", "the kernel dropped events \(synDroppedSinceNote) time(s) (SYN_DROPPED stored as read); resync added \(synthesizedSinceNote) synthetic events")
+            notes.post("syn-dropped", "the kernel dropped events \(synDroppedSinceNote) time(s) (SYN_DROPPED stored as read); resync added \(synthesizedSinceNote) synthetic events")
             synDroppedSinceNote = 0
             synthesizedSinceNote = 0
             lastSynNote = now
-        }
-    }
-
-    /// Logs `message` and sends it to /log/notes.
-    func note(_ kind: String, _ message: String, level: Logger.Level = .warning) {
-        let kindLevel: Logger.Level = ["device-added", "device-removed", "input-resumed", "devices-folder-appeared"].contains(kind) ? .info : level
-        logger.log(level: kindLevel, "\(kind): \(message)")
-        if !worker.notes.trySend(SessionNote(source: "input", kind: kind, message: message)) {
-            logger.error("notes mailbox full; lost note \(kind): \(message)")
         }
     }
 

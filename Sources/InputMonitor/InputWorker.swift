@@ -1,3 +1,4 @@
+import Logging
 import RecorderCore
 
 /// The input thread: every evdev event of every device (and every replayed recording), in read
@@ -13,11 +14,12 @@ public final class InputWorker: Sendable {
     let devices: BoundedMailbox<InputDeviceInfo>
     let notes: BoundedMailbox<SessionNote>
     let focusedWindow: FocusedWindow
+    let logger: Logger
 
     public init(
         configuration: InputConfiguration, control: SessionControl, statistics: SessionStatistics,
         events: SPSCRing<InputEvent>, devices: BoundedMailbox<InputDeviceInfo>,
-        notes: BoundedMailbox<SessionNote>, focusedWindow: FocusedWindow
+        notes: BoundedMailbox<SessionNote>, focusedWindow: FocusedWindow, logger: Logger
     ) {
         self.configuration = configuration
         self.control = control
@@ -26,6 +28,7 @@ public final class InputWorker: Sendable {
         self.devices = devices
         self.notes = notes
         self.focusedWindow = focusedWindow
+        self.logger = logger
     }
 
     /// Runs on its own NamedThread: parses replay files (a bad file fails the start-up naming the
@@ -44,7 +47,9 @@ public final class InputWorker: Sendable {
         }
         let loop: InputLoop
         do throws(RecorderError) {
-            loop = try InputLoop(worker: self)
+            loop = try InputLoop(
+                configuration: configuration, control: control, statistics: statistics, events: events, devices: devices,
+                focusedWindow: focusedWindow, notes: NoteSink(source: "input", logger: logger, mailbox: notes), logger: logger)
         } catch {
             startup.fail(Self.threadName, message: error.description)
             return

@@ -1,8 +1,9 @@
 import Synchronization
 
-/// The latest focused-window snapshot, published by the state sampler for `--input-focus` and `--window`.
+/// The latest focused-window snapshot, published by the state sampler for the input thread's `--input-focus` filter.
 ///
-/// Readers get a copy; nobody shares the sampler's X connection.
+/// Readers get a copy; nobody shares the sampler's X connection. (`--window` capture finds its window on its
+/// own connection.)
 public final class FocusedWindow: Sendable {
     private let current = Mutex<WindowSnapshot?>(nil)
 

@@ -2,35 +2,6 @@ import Foundation
 
 /// Everything that describes one session, as given on the command line or in a `start` request.
 public struct SessionOptions: Sendable, Equatable, Codable {
-    /// A rectangle in screen pixels.
-    public struct Region: Sendable, Equatable, Codable, CustomStringConvertible {
-        public var x: Int
-        public var y: Int
-        public var width: Int
-        public var height: Int
-
-        public init(x: Int, y: Int, width: Int, height: Int) {
-            self.x = x
-            self.y = y
-            self.width = width
-            self.height = height
-        }
-
-        /// Parses `X,Y,W,H`.
-        public init(parsing text: String) throws(RecorderError) {
-            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 4, let x = parts[0], let y = parts[1], let w = parts[2], let h = parts[3] else {
-                throw .invalidConfiguration("--region must be X,Y,W,H in pixels, got '\(text)'")
-            }
-            guard x >= 0, y >= 0, w > 0, h > 0 else {
-                throw .invalidConfiguration("--region needs X,Y >= 0 and W,H > 0, got '\(text)'")
-            }
-            self.init(x: x, y: y, width: w, height: h)
-        }
-
-        public var description: String { "\(x),\(y),\(width),\(height)" }
-    }
-
     /// Frame chunk codec.
     public enum Codec: String, Sendable, Equatable, Codable, CaseIterable {
         case zstd, lz4, none
@@ -77,7 +48,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     /// X display name; nil means $DISPLAY.
     public var display: String?
     public var fps: Int
-    public var region: Region?
+    public var region: PixelRect?
     public var window: String?
     public var codec: Codec
     /// zstd level (1 is the measured sweet spot) or lz4 acceleration.
@@ -119,7 +90,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     public static let defaultKeyframeInterval = 60
 
     public init(
-        output: String, display: String? = nil, fps: Int = 60, region: Region? = nil, window: String? = nil,
+        output: String, display: String? = nil, fps: Int = 60, region: PixelRect? = nil, window: String? = nil,
         codec: Codec = .zstd, compressionLevel: Int = 1, keyframeInterval: Int = SessionOptions.defaultKeyframeInterval,
         inputs: [InputSource] = [.auto], stateConfig: String? = nil, meta: [MetaEntry] = [],
         redactKeys: Bool = false, inputFocus: String? = nil, duration: Double? = nil, stateRate: Double = 5,

@@ -18,12 +18,7 @@ public final class RecordingSession: Sendable {
     private let control = SessionControl()
     private let statistics = SessionStatistics()
     private let focusedWindow = FocusedWindow()
-    private let frames: FrameChannel
-    private let events: SPSCRing<InputEvent>
-    private let devices: BoundedMailbox<InputDeviceInfo>
-    private let samples: BoundedMailbox<StateSample>
-    private let windows: BoundedMailbox<WindowSnapshot>
-    private let notes: BoundedMailbox<SessionNote>
+    private let channels = SessionChannels()
     private let capture: CaptureWorker
     private let input: InputWorker
     private let state: StateWorker
@@ -49,24 +44,21 @@ public final class RecordingSession: Sendable {
 
     public init(options: SessionOptions, logger: Logger) {
         self.options = options
+        var logger = logger
+        // Every line of the session's threads names its file, so a daemon's log tells sessions apart.
+        logger[metadataKey: "session"] = .string(URL(fileURLWithPath: options.output).lastPathComponent)
         self.logger = logger
-        let doorbell = Doorbell()
-        frames = FrameChannel(slotCount: 8, doorbell: doorbell)
-        // At 1000 Hz per device, 65536 events are over a minute of a stalled writer.
-        events = SPSCRing(capacity: 65_536, doorbell: doorbell)
-        devices = BoundedMailbox(capacity: 1_024, doorbell: doorbell)
-        samples = BoundedMailbox(capacity: 4_096, doorbell: doorbell)
-        windows = BoundedMailbox(capacity: 1_024, doorbell: doorbell)
-        notes = BoundedMailbox(capacity: 4_096, doorbell: doorbell)
         capture = CaptureWorker(
             configuration: CaptureConfiguration(display: options.display, fps: options.fps, region: options.region, window: options.window),
-            control: control, statistics: statistics, frames: frames, notes: notes)
+            control: control, statistics: statistics, frames: channels.frames, notes: channels.notes, logger: logger)
         input = InputWorker(
             configuration: InputConfiguration(sources: options.inputs, redactKeys: options.redactKeys, focusFilter: options.inputFocus),
-            control: control, statistics: statistics, events: events, devices: devices, notes: notes, focusedWindow: focusedWindow)
+            control: control, statistics: statistics, events: channels.events, devices: channels.devices, notes: channels.notes,
+            focusedWindow: focusedWindow, logger: logger)
         state = StateWorker(
             configuration: StateConfiguration(display: options.display, probesPath: options.stateConfig, rateHz: options.stateRate),
-            control: control, statistics: statistics, samples: samples, windows: windows, notes: notes, focusedWindow: focusedWindow)
+            control: control, statistics: statistics, samples: channels.samples, windows: channels.windows, notes: channels.notes,
+            focusedWindow: focusedWindow, logger: logger)
     }
 
     /// Starts every thread and returns once frames are being recorded.
@@ -106,8 +98,7 @@ public final class RecordingSession: Sendable {
                 inputAttributes: ["sources": Self.json(options.inputs.map(\.description))],
                 rootAttributes: ["options_json": Self.optionsJSON(options), "recorder_version": RecorderVersion.current],
                 sessionStartNs: sessionStart, monoToUTCNs: MonotonicClock.monotonicToUTCOffset()),
-            control: control, statistics: statistics, frames: frames, events: events, devices: devices,
-            samples: samples, windows: windows, notes: notes, logger: logger)
+            control: control, statistics: statistics, channels: channels, logger: logger)
         let writerReady = StartupBarrier(workers: [SessionWriter.threadName])
         let writerThread: NamedThread
         do {

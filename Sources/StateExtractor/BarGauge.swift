@@ -1,3 +1,5 @@
+import RecorderCore
+
 /// Measures how full a bar is.
 ///
 /// The bar is cut into lines across its growth axis (columns for "right"/"left", rows for "up"/"down").

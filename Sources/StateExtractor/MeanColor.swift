@@ -1,3 +1,5 @@
+import RecorderCore
+
 /// The mean colour of a rectangle, each channel 0...255.
 enum MeanColor {
     static func of(_ image: RGBImage, in rect: PixelRect) -> (red: Double, green: Double, blue: Double) {

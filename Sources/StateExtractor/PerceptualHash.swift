@@ -1,3 +1,5 @@
+import RecorderCore
+
 /// A difference hash (dHash) of a rectangle: 7 rows of 8 cells of mean luma, one bit per horizontal neighbour
 /// pair (1 when the right cell is brighter), 49 bits in all.
 ///

@@ -1,34 +1,5 @@
 import RecorderCore
 
-/// A rectangle of the screen in pixels.
-public struct ProbeRegion: Sendable, Equatable, CustomStringConvertible {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    public var area: Int { width * height }
-
-    /// The smallest rectangle holding both.
-    public func union(_ other: ProbeRegion) -> ProbeRegion {
-        let left = min(x, other.x)
-        let top = min(y, other.y)
-        let right = max(x + width, other.x + other.width)
-        let bottom = max(y + height, other.y + other.height)
-        return ProbeRegion(x: left, y: top, width: right - left, height: bottom - top)
-    }
-
-    /// `[x, y, w, h]`, as written in probe files.
-    public var description: String { "[\(x), \(y), \(width), \(height)]" }
-}
-
 /// Which way a bar grows as it fills: "right" means it is anchored at the left edge.
 public enum BarDirection: String, Sendable, Equatable, CaseIterable {
     case right, left, up, down
@@ -39,13 +10,13 @@ public struct Probe: Sendable, Equatable {
     /// What the probe measures, with its parameters.
     public enum Kind: Sendable, Equatable {
         /// Fraction of the region filled with `color` (within `tolerance`) from the anchored edge.
-        case bar(region: ProbeRegion, color: RGBColor, tolerance: Int, direction: BarDirection, maxGap: Int)
+        case bar(region: PixelRect, color: RGBColor, tolerance: Int, direction: BarDirection, maxGap: Int)
         /// Mean R, G, B of the region.
-        case mean(region: ProbeRegion)
+        case mean(region: PixelRect)
         /// 49-bit difference hash of the region and whether it moved more than `threshold` bits since the last sample.
-        case changed(region: ProbeRegion, threshold: Int)
+        case changed(region: PixelRect, threshold: Int)
         /// Best match of a PNG template inside the region (sum of absolute differences).
-        case template(region: ProbeRegion, image: RGBImage, path: String)
+        case template(region: PixelRect, image: RGBImage, path: String)
         /// The focused window: its id, its pid and whether it matches `match` (title or WM_CLASS substring).
         case window(match: String?)
     }
@@ -70,7 +41,7 @@ public struct Probe: Sendable, Equatable {
     }
 
     /// The screen rectangle the probe reads, nil for probes that read no pixels.
-    public var region: ProbeRegion? {
+    public var region: PixelRect? {
         switch kind {
         case .bar(let region, _, _, _, _), .mean(let region), .changed(let region, _), .template(let region, _, _):
             return region

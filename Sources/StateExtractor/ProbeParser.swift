@@ -102,7 +102,7 @@ struct ProbeParser {
         case "changed":
             let region = try fields.region("region")
             guard region.width >= PerceptualHash.columns, region.height >= PerceptualHash.rows else {
-                throw error(label, field: "region", "\(region) is smaller than the \(PerceptualHash.columns)x\(PerceptualHash.rows) pixels a hash needs")
+                throw error(label, field: "region", "\(region.probeNotation) is smaller than the \(PerceptualHash.columns)x\(PerceptualHash.rows) pixels a hash needs")
             }
             let threshold = try fields.integer("threshold", default: 4, in: 0...PerceptualHash.bits)
             return Probe(name: name, kind: .changed(region: region, threshold: threshold))
@@ -117,12 +117,12 @@ struct ProbeParser {
                 throw error(label, field: "template", "cannot read PNG '\(resolved)': \(failure)")
             }
             guard image.width <= region.width, image.height <= region.height else {
-                throw error(label, field: "template", "the \(image.width)x\(image.height) template is larger than the region \(region)")
+                throw error(label, field: "template", "the \(image.width)x\(image.height) template is larger than the region \(region.probeNotation)")
             }
             let positions = (region.width - image.width + 1) * (region.height - image.height + 1)
             let cost = positions * image.width * image.height
             guard cost <= ProbeConfiguration.templateComparisonBudget else {
-                throw error(label, field: "region", "searching \(region) for a \(image.width)x\(image.height) template costs \(cost) pixel comparisons per sample, over the budget of \(ProbeConfiguration.templateComparisonBudget); shrink the region")
+                throw error(label, field: "region", "searching \(region.probeNotation) for a \(image.width)x\(image.height) template costs \(cost) pixel comparisons per sample, over the budget of \(ProbeConfiguration.templateComparisonBudget); shrink the region")
             }
             return Probe(name: name, kind: .template(region: region, image: image, path: resolved))
         case "window":
@@ -158,7 +158,7 @@ struct ProbeParser {
         let probe: String
         let parser: ProbeParser
 
-        func region(_ key: String) throws(RecorderError) -> ProbeRegion {
+        func region(_ key: String) throws(RecorderError) -> PixelRect {
             guard let value = table[key] else { throw parser.error(probe, field: key, "missing (expected [x, y, w, h])") }
             guard value.type == .array, let array = value.array, array.count == 4 else {
                 throw parser.error(probe, field: key, "must be an array of 4 integers [x, y, w, h], got \(value.debugDescription)")
@@ -170,12 +170,12 @@ struct ProbeParser {
                 }
                 numbers.append(number)
             }
-            let region = ProbeRegion(x: numbers[0], y: numbers[1], width: numbers[2], height: numbers[3])
+            let region = PixelRect(x: numbers[0], y: numbers[1], width: numbers[2], height: numbers[3])
             guard region.width >= 1, region.height >= 1 else {
-                throw parser.error(probe, field: key, "region \(region) must be at least 1x1 pixels")
+                throw parser.error(probe, field: key, "region \(region.probeNotation) must be at least 1x1 pixels")
             }
             guard region.x >= 0, region.y >= 0, region.x + region.width <= parser.screenWidth, region.y + region.height <= parser.screenHeight else {
-                throw parser.error(probe, field: key, "region \(region) lies outside the \(parser.screenWidth)x\(parser.screenHeight) screen")
+                throw parser.error(probe, field: key, "region \(region.probeNotation) lies outside the \(parser.screenWidth)x\(parser.screenHeight) screen")
             }
             return region
         }

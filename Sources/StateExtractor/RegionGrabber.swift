@@ -1,69 +1,65 @@
 import CX11Shim
 import RecorderCore
+import X11Support
 
 /// Reads small rectangles of the root window as RGB through the state thread's own connection.
 ///
 /// One MIT-SHM segment, sized for the largest rectangle asked for, is reused for every grab (XShmGetImage of a
 /// sub-rectangle); without MIT-SHM each grab falls back to XGetImage. Lives and dies on the state thread.
 final class RegionGrabber {
-    private let display: OpaquePointer
-    private let root: Window
-    private let shm: UnsafeMutablePointer<CX11Shim_state_shm>
+    private let connection: XConnection
+    private let image: SharedMemoryImage?
     private let shifts: (red: UInt32, green: UInt32, blue: UInt32)
     /// False when the server lacks MIT-SHM (or refused the segment) and grabs use XGetImage.
-    let usesSharedMemory: Bool
+    var usesSharedMemory: Bool { image != nil }
 
     /// - Parameters:
     ///   - capacityWidth, capacityHeight: the segment holds any rectangle of at most this many pixels.
     ///   - sharedMemory: false forces the XGetImage path.
-    init(display: OpaquePointer, screen: Int32, capacityWidth: Int, capacityHeight: Int, sharedMemory: Bool = true) throws(RecorderError) {
-        self.display = display
-        root = CX11Shim_RootWindow(display, screen)
-        let visual = CX11Shim_DefaultVisual(display, screen)!.pointee
+    init(connection: XConnection, capacityWidth: Int, capacityHeight: Int, sharedMemory: Bool = true) throws(RecorderError) {
+        self.connection = connection
+        let visual = connection.visual.pointee
         guard let red = Self.byteShift(visual.red_mask), let green = Self.byteShift(visual.green_mask),
               let blue = Self.byteShift(visual.blue_mask) else {
             throw RecorderError.display("state sampler: unsupported visual (masks \(visual.red_mask), \(visual.green_mask), \(visual.blue_mask)); need 8 bits per channel")
         }
         shifts = (red, green, blue)
-        shm = .allocate(capacity: 1)
-        shm.initialize(to: CX11Shim_state_shm())
-        if sharedMemory, capacityWidth > 0, capacityHeight > 0 {
-            usesSharedMemory = CX11Shim_state_shm_create(display, screen, Int32(capacityWidth), Int32(capacityHeight), shm) == 0
-        } else {
-            usesSharedMemory = false
-        }
+        image = sharedMemory ? Self.sharedImage(connection: connection, width: capacityWidth, height: capacityHeight) : nil
+    }
+
+    /// A segment for `width` x `height` pixels attached to the server; nil without MIT-SHM or when any step fails.
+    private static func sharedImage(connection: XConnection, width: Int, height: Int) -> SharedMemoryImage? {
+        guard width > 0, height > 0, XShmQueryExtension(connection.display) != 0,
+              let segment = try? SharedMemorySegment(byteCount: width * height * 4),
+              let image = SharedMemoryImage(connection: connection, segment: segment, width: width, height: height),
+              connection.attach([image]) == nil else { return nil }
+        return image
     }
 
     /// Bytes the shared segment holds (0 without MIT-SHM).
-    var segmentBytes: Int {
-        guard let image = shm.pointee.image else { return 0 }
-        return Int(shm.pointee.capacity_width) * Int(shm.pointee.capacity_height) * Int(image.pointee.bits_per_pixel / 8)
-    }
+    var segmentBytes: Int { image?.segment.byteCount ?? 0 }
 
-    /// Reads `region` of the screen into `image` (resized to the region). False on an X error or a lost display.
-    func grab(_ region: ProbeRegion, into image: inout RGBImage) -> Bool {
-        if image.width != region.width || image.height != region.height {
-            image = RGBImage(width: region.width, height: region.height)
+    /// Reads `region` of the screen into `target` (resized to the region). False on an X error or a lost display.
+    func grab(_ region: PixelRect, into target: inout RGBImage) -> Bool {
+        if target.width != region.width || target.height != region.height {
+            target = RGBImage(width: region.width, height: region.height)
         }
-        if usesSharedMemory {
-            guard CX11Shim_state_shm_grab(display, root, shm, Int32(region.x), Int32(region.y), Int32(region.width), Int32(region.height)) != 0,
-                  let source = shm.pointee.image else { return false }
-            convert(source, into: &image)
+        if let image {
+            guard image.grab(region, from: connection.root, on: connection) else { return false }
+            convert(image.xImage, into: &target)
             return true
         }
-        guard let source = XGetImage(display, root, Int32(region.x), Int32(region.y), UInt32(region.width), UInt32(region.height),
-                                     CX11Shim_AllPlanes(), ZPixmap) else { return false }
+        guard let source = XGetImage(connection.display, connection.root, Int32(region.x), Int32(region.y), UInt32(region.width),
+                                     UInt32(region.height), CX11Shim_AllPlanes(), ZPixmap) else { return false }
         defer { _ = CX11Shim_XDestroyImage(source) }
         guard source.pointee.bits_per_pixel == 32 else { return false }
-        convert(source, into: &image)
+        convert(source, into: &target)
         return true
     }
 
-    /// Releases the segment; `displayAlive` false skips the server round trip (the connection is gone).
-    func close(displayAlive: Bool) {
-        CX11Shim_state_shm_destroy(display, shm, displayAlive)
-        shm.deinitialize(count: 1)
-        shm.deallocate()
+    /// Detaches the segment (skipping the server round trip when the connection is gone).
+    func close() {
+        if let image { connection.release([image]) }
     }
 
     private func convert(_ source: UnsafeMutablePointer<XImage>, into image: inout RGBImage) {

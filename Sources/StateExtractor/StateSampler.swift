@@ -1,5 +1,6 @@
 import CX11Shim
 import RecorderCore
+import X11Support
 
 /// Everything one state sample needs, owned by the state thread: its own Display, its own SHM segment, the
 /// probes and what they remember between samples (the last hash of each `changed` probe).
@@ -9,13 +10,12 @@ final class StateSampler {
         /// No probe reads pixels.
         case nothing
         /// One grab of the union bounding box, when it is no larger than the regions together.
-        case union(ProbeRegion)
+        case union(PixelRect)
         /// One grab per probe region.
         case perProbe
     }
 
-    let display: OpaquePointer
-    let root: Window
+    let connection: XConnection
     let probes: ProbeConfiguration
     let plan: GrabPlan
     private let grabber: RegionGrabber
@@ -26,13 +26,9 @@ final class StateSampler {
     /// Opens the display, loads the probes against its screen size and prepares the grabber.
     /// - Throws: `RecorderError` with a message for `startup.fail` (nothing stays open).
     init(configuration: StateConfiguration, sharedMemory: Bool = true) throws(RecorderError) {
-        guard let display = CX11Shim_open_watched_display(configuration.display) else {
-            throw RecorderError.cannotOpenDisplay(resolvedName: String(cString: XDisplayName(configuration.display)),
-                                                  opener: "state sampler")
-        }
-        let screen = CX11Shim_DefaultScreen(display)
-        let width = Int(CX11Shim_DisplayWidth(display, screen))
-        let height = Int(CX11Shim_DisplayHeight(display, screen))
+        let connection = try XConnection(name: configuration.display, opener: "state sampler")
+        let width = connection.screenWidth
+        let height = connection.screenHeight
         do {
             let probes = try configuration.probesPath.map { path throws(RecorderError) in
                 try ProbeConfiguration.load(path: path, screenWidth: width, screenHeight: height)
@@ -45,22 +41,20 @@ final class StateSampler {
             case .union(let box): capacity = (box.width, box.height)
             case .perProbe: capacity = (regions.map(\.width).max()!, regions.map(\.height).max()!)
             }
-            grabber = try RegionGrabber(display: display, screen: screen, capacityWidth: capacity.0, capacityHeight: capacity.1,
+            grabber = try RegionGrabber(connection: connection, capacityWidth: capacity.0, capacityHeight: capacity.1,
                                         sharedMemory: sharedMemory)
             self.probes = probes
             self.plan = plan
         } catch let failure {
-            CX11Shim_unwatch_display(display)
-            XCloseDisplay(display)
+            connection.close()
             throw failure
         }
-        self.display = display
-        root = CX11Shim_RootWindow(display, screen)
-        tracker = WindowTracker(display: display, root: root)
+        self.connection = connection
+        tracker = WindowTracker(connection: connection)
         previousHashes = Array(repeating: nil, count: probes.probes.count)
     }
 
-    static func plan(for regions: [ProbeRegion]) -> GrabPlan {
+    static func plan(for regions: [PixelRect]) -> GrabPlan {
         guard let first = regions.first else { return .nothing }
         let box = regions.dropFirst().reduce(first) { $0.union($1) }
         return box.area <= regions.reduce(0) { $0 + $1.area } ? .union(box) : .perProbe
@@ -69,8 +63,8 @@ final class StateSampler {
     var schema: StateSchema { StateSchema(fields: probes.fields, attributes: probes.attributes) }
     var usesSharedMemory: Bool { grabber.usesSharedMemory }
     var segmentBytes: Int { grabber.segmentBytes }
-    var isDisplayLost: Bool { CX11Shim_display_lost(display) }
-    var errorCount: UInt64 { CX11Shim_error_count(display) }
+    var isDisplayLost: Bool { connection.isLost }
+    var errorCount: UInt64 { connection.errorCount }
 
     /// Takes one sample stamped `tNs`: cursor, focused window, then every probe in order.
     func sample(at tNs: Int64) -> (StateSample, WindowTracker.Focus) {
@@ -79,7 +73,7 @@ final class StateSampler {
         var rootX: Int32 = -1, rootY: Int32 = -1, windowX: Int32 = 0, windowY: Int32 = 0
         var rootReturn: Window = 0, child: Window = 0
         var mask: UInt32 = 0
-        if XQueryPointer(display, root, &rootReturn, &child, &rootX, &rootY, &windowX, &windowY, &mask) == 0 {
+        if XQueryPointer(connection.display, connection.root, &rootReturn, &child, &rootX, &rootY, &windowX, &windowY, &mask) == 0 {
             rootX = -1
             rootY = -1
         }
@@ -147,9 +141,7 @@ final class StateSampler {
 
     /// Releases the segment and the connection (skipping server round trips when the display is gone).
     func close() {
-        let alive = !isDisplayLost
-        grabber.close(displayAlive: alive)
-        CX11Shim_unwatch_display(display)
-        XCloseDisplay(display)
+        grabber.close()
+        connection.close()
     }
 }

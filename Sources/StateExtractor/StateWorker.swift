@@ -1,4 +1,5 @@
 import CX11Shim
+import Logging
 import RecorderCore
 import Synchronization
 
@@ -27,6 +28,7 @@ public final class StateWorker: Sendable {
     private let samples: BoundedMailbox<StateSample>
     private let windows: BoundedMailbox<WindowSnapshot>
     private let notes: BoundedMailbox<SessionNote>
+    private let logger: Logger
     private let focusedWindow: FocusedWindow
     private let published = Mutex<(StateSchema, ConnectionIdentity)?>(nil)
     private let costs = Mutex(Cost())
@@ -48,7 +50,7 @@ public final class StateWorker: Sendable {
 
     public init(configuration: StateConfiguration, control: SessionControl, statistics: SessionStatistics,
                 samples: BoundedMailbox<StateSample>, windows: BoundedMailbox<WindowSnapshot>,
-                notes: BoundedMailbox<SessionNote>, focusedWindow: FocusedWindow) {
+                notes: BoundedMailbox<SessionNote>, focusedWindow: FocusedWindow, logger: Logger) {
         self.configuration = configuration
         self.control = control
         self.statistics = statistics
@@ -56,6 +58,7 @@ public final class StateWorker: Sendable {
         self.windows = windows
         self.notes = notes
         self.focusedWindow = focusedWindow
+        self.logger = logger
     }
 
     /// The sample layout and `/state` attributes; nil until `run` has loaded the probes.
@@ -72,6 +75,7 @@ public final class StateWorker: Sendable {
             startup.fail(Self.threadName, message: "state sampler: rate \(configuration.rateHz) Hz must be a positive number")
             return
         }
+        let notes = NoteSink(source: "state", logger: logger, mailbox: self.notes)
         let sampler: StateSampler
         do {
             sampler = try StateSampler(configuration: configuration)
@@ -81,21 +85,21 @@ public final class StateWorker: Sendable {
         }
         defer { sampler.close() }
         let identity = ConnectionIdentity(
-            fileDescriptor: CX11Shim_ConnectionNumber(sampler.display),
-            resourceBase: UInt64(CX11Shim_state_resource_base(sampler.display)),
+            fileDescriptor: sampler.connection.fileDescriptor,
+            resourceBase: sampler.connection.resourceBase,
             sharedMemory: sampler.usesSharedMemory,
             segmentBytes: sampler.segmentBytes
         )
         published.withLock { $0 = (sampler.schema, identity) }
         if !sampler.usesSharedMemory, sampler.plan != .nothing {
-            note("shm-unavailable", "MIT-SHM unavailable on the state connection; probe regions are read with XGetImage")
+            notes.post("shm-unavailable", "MIT-SHM unavailable on the state connection; probe regions are read with XGetImage")
         }
         startup.arrive(Self.threadName)
         guard let start = control.waitForStart() else { return }
-        sampleLoop(sampler, start: start)
+        sampleLoop(sampler, start: start, notes: notes)
     }
 
-    private func sampleLoop(_ sampler: StateSampler, start: Int64) {
+    private func sampleLoop(_ sampler: StateSampler, start: Int64, notes: NoteSink) {
         let schedule = SampleSchedule(start: start, rateHz: configuration.rateHz)
         var slot: Int64 = 0
         var lastSent: WindowSnapshot?
@@ -108,7 +112,7 @@ public final class StateWorker: Sendable {
             let (sample, focus) = sampler.sample(at: now)
             statistics.stateHeartbeat.bump()
             if sampler.isDisplayLost {
-                note("display-lost", "the state connection to \(configuration.display ?? "$DISPLAY") broke")
+                notes.post("display-lost", "the state connection to \(configuration.display ?? "$DISPLAY") broke", level: .error)
                 control.requestStop(.displayLost, detail: "state sampler lost the X connection")
                 break
             }
@@ -122,7 +126,7 @@ public final class StateWorker: Sendable {
             if errors > errorsSeen {
                 statistics.xErrors.bump(Int64(errors - errorsSeen))
                 if lastErrorNote.map({ now - $0 >= Self.errorNoteInterval }) ?? true {
-                    note("x-error", "\(errors - errorsSeen) X error(s) on the state connection\(Self.describeLastError(sampler.display))")
+                    notes.post("x-error", "\(errors - errorsSeen) X error(s) on the state connection; last: \(sampler.connection.lastErrorDescription)")
                     lastErrorNote = now
                 }
                 errorsSeen = errors
@@ -155,16 +159,5 @@ public final class StateWorker: Sendable {
             if unchanged == lastSent { return lastSent }
         }
         return windows.trySend(snapshot) ? snapshot : lastSent
-    }
-
-    private func note(_ kind: String, _ message: String) {
-        _ = notes.trySend(SessionNote(source: "state", kind: kind, message: message))
-    }
-
-    private static func describeLastError(_ display: OpaquePointer) -> String {
-        var code: UInt8 = 0, request: UInt8 = 0
-        var resource: UInt = 0
-        guard CX11Shim_last_error(display, &code, &request, &resource) != 0 else { return "" }
-        return "; last: error \(code) on request \(request), resource 0x\(String(resource, radix: 16))"
     }
 }

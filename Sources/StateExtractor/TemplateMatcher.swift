@@ -1,3 +1,5 @@
+import RecorderCore
+
 /// Finds where a small template best fits inside a rectangle, by the sum of absolute differences (SAD) over
 /// R, G and B at every position.
 ///

@@ -3,8 +3,10 @@ import CX11
 import CX11Shim
 import CLinuxShim
 import Foundation
+import Logging
 import RecorderCore
 import Synchronization
+import X11Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,40 +58,29 @@ func summary(_ values: [Int64]) -> String {
 /// The floor: XShmGetImage of the whole screen into `segments` rotating segments, nothing else;
 /// back to back, or paced on the same fps grid as the capture thread (cold caches after each sleep).
 func bareShmLoop(display name: String?, iterations: Int, segments segmentCount: Int, pacedFPS: Int?) -> [Int64]? {
-    guard let display = XOpenDisplay(name) else { return nil }
-    defer { XCloseDisplay(display) }
-    let screen = CX11Shim_DefaultScreen(display)
-    let root = CX11Shim_RootWindow(display, screen)
-    let width = CX11Shim_DisplayWidth(display, screen)
-    let height = CX11Shim_DisplayHeight(display, screen)
-    var images: [UnsafeMutablePointer<XImage>] = []
-    let infos = UnsafeMutablePointer<XShmSegmentInfo>.allocate(capacity: segmentCount)
-    for index in 0..<segmentCount {
-        infos[index] = XShmSegmentInfo()
-        guard let image = XShmCreateImage(display, CX11Shim_DefaultVisual(display, screen), UInt32(CX11Shim_DefaultDepth(display, screen)),
-                                          ZPixmap, nil, infos + index, UInt32(width), UInt32(height)) else { return nil }
-        let bytes = Int(image.pointee.bytes_per_line) * Int(height)
-        infos[index].shmid = shmget(0, bytes, IPC_CREAT | 0o600)
-        infos[index].shmaddr = shmat(infos[index].shmid, nil, 0)!.assumingMemoryBound(to: CChar.self)
-        image.pointee.data = infos[index].shmaddr
-        XShmAttach(display, infos + index)
+    guard let connection = try? XConnection(name: name) else { return nil }
+    defer { connection.close() }
+    let screen = PixelRect(x: 0, y: 0, width: connection.screenWidth, height: connection.screenHeight)
+    var images: [SharedMemoryImage] = []
+    for _ in 0..<segmentCount {
+        guard let segment = try? SharedMemorySegment(byteCount: screen.area * 4),
+              let image = SharedMemoryImage(connection: connection, segment: segment, width: screen.width, height: screen.height) else { return nil }
         images.append(image)
     }
-    XSync(display, 0)
-    for index in 0..<segmentCount { shmctl(infos[index].shmid, IPC_RMID, nil) }
+    guard connection.attach(images) == nil else { return nil }
+    defer { connection.release(images) }
     if pacedFPS == nil {
         // Noise on the screen, so nothing is trivially cached.
-        let bytes = Int(images[0].pointee.bytes_per_line) * Int(height)
-        let noise = UnsafeMutableRawPointer(infos[0].shmaddr!)
+        let noise = images[0].segment.address
         var state: UInt64 = 0x1234_5678
-        for offset in stride(from: 0, to: bytes, by: 8) {
+        for offset in stride(from: 0, to: screen.area * 4, by: 8) {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             noise.storeBytes(of: state, toByteOffset: offset, as: UInt64.self)
         }
-        let gc = XCreateGC(display, root, 0, nil)
-        XShmPutImage(display, root, gc, images[0], 0, 0, 0, 0, UInt32(width), UInt32(height), 0)
-        XFreeGC(display, gc)
-        XSync(display, 0)
+        let gc = XCreateGC(connection.display, connection.root, 0, nil)
+        XShmPutImage(connection.display, connection.root, gc, images[0].xImage, 0, 0, 0, 0, UInt32(screen.width), UInt32(screen.height), 0)
+        XFreeGC(connection.display, gc)
+        connection.sync()
     }
     var durations: [Int64] = []
     durations.reserveCapacity(iterations)
@@ -97,18 +88,9 @@ func bareShmLoop(display name: String?, iterations: Int, segments segmentCount: 
     for iteration in 0..<iterations {
         if let fps = pacedFPS { MonotonicClock.sleep(until: start + Int64(iteration) * 1_000_000_000 / Int64(fps)) }
         let before = MonotonicClock.now()
-        XShmGetImage(display, root, images[iteration % segmentCount], 0, 0, CX11Shim_AllPlanes())
+        _ = images[iteration % segmentCount].grab(screen, from: connection.root, on: connection)
         durations.append(MonotonicClock.now() - before)
     }
-    for index in 0..<segmentCount {
-        XShmDetach(display, infos + index)
-    }
-    XSync(display, 0)
-    for index in 0..<segmentCount {
-        CX11Shim_destroy_image_header(images[index])
-        shmdt(infos[index].shmaddr)
-    }
-    infos.deallocate()
     return durations
 }
 
@@ -142,7 +124,8 @@ let notes = BoundedMailbox<SessionNote>(capacity: 1024)
 var configuration = CaptureConfiguration(display: options.display, fps: options.fps, region: nil, window: nil)
 let timings = CaptureTimings(capacity: Int(options.seconds * Double(options.fps)) + 16)
 configuration.timings = timings
-let worker = CaptureWorker(configuration: configuration, control: control, statistics: statistics, frames: channel, notes: notes)
+let worker = CaptureWorker(configuration: configuration, control: control, statistics: statistics, frames: channel, notes: notes,
+                           logger: Logger(label: "capture-bench"))
 let barrier = StartupBarrier(workers: [CaptureWorker.threadName])
 let captureThread = try NamedThread.spawn(name: CaptureWorker.threadName) { worker.run(startup: barrier) }
 guard barrier.wait(timeoutNanoseconds: 10_000_000_000) == .ready, let geometry = worker.geometry else {

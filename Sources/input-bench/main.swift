@@ -1,6 +1,7 @@
 // Replays a generated 1000 Hz mouse through InputWorker and prints loss, latency and the input thread's CPU use.
 import Foundation
 import InputMonitor
+import Logging
 import RecorderCore
 
 let arguments = CommandLine.arguments
@@ -41,7 +42,8 @@ let devices = BoundedMailbox<InputDeviceInfo>(capacity: 16)
 let notes = BoundedMailbox<SessionNote>(capacity: 256)
 let worker = InputWorker(
     configuration: InputConfiguration(sources: [.replay(path: path, eventsPath: nil)]), control: control,
-    statistics: statistics, events: ring, devices: devices, notes: notes, focusedWindow: FocusedWindow()
+    statistics: statistics, events: ring, devices: devices, notes: notes, focusedWindow: FocusedWindow(),
+    logger: Logger(label: "input-bench")
 )
 let barrier = StartupBarrier(workers: [InputWorker.threadName])
 let parseStart = MonotonicClock.now()

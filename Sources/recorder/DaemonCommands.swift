@@ -127,10 +127,10 @@ struct ListCommand: ParsableCommand {
                 line += "  (recording)"
             } else if let summary = session["summary"] {
                 let frames = summary["frames"]?.intValue ?? 0
-                let seconds = summary["durationSeconds"]?.doubleValue ?? 0
+                let seconds = summary["duration_seconds"]?.doubleValue ?? 0
                 line += String(format: "  %lld frames, %.1f s", frames, seconds)
-                if let reason = summary["endReason"]?.stringValue { line += ", ended: \(reason)" }
-                if summary["cleanShutdown"] == false { line += " (not sealed cleanly)" }
+                if let reason = summary["end_reason"]?.stringValue { line += ", ended: \(reason)" }
+                if summary["clean_shutdown"] == false { line += " (not sealed cleanly)" }
             } else if let error = session["summary_error"]?.stringValue {
                 line += "  unreadable: \(error)"
             }

@@ -8,7 +8,7 @@ struct RecorderCommand: ParsableCommand {
         abstract: "Record the screen, input and game state of a Linux session into one HDF5 file.",
         subcommands: [
             RecordCommand.self, StartCommand.self, StopCommand.self, StatusCommand.self, ListCommand.self,
-            RecoverCommand.self, InspectCommand.self,
+            RecoverCommand.self, InspectCommand.self, ExportCommand.self, LabelsCommand.self,
         ]
     )
 }
@@ -23,4 +23,6 @@ enum ExitCodes {
     static let daemonUnreachable: Int32 = 69
     /// `stop` or `status` when no session is running.
     static let notRunning: Int32 = 3
+    /// A tool the command needs (python3, the reader package) is not installed (EX_UNAVAILABLE, like an unreachable daemon).
+    static let unavailable: Int32 = 69
 }

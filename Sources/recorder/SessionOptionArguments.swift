@@ -58,7 +58,7 @@ struct SessionOptionArguments: ParsableArguments {
         var entries: [SessionOptions.MetaEntry] = []
         for text in meta { entries.append(try SessionOptions.MetaEntry(parsing: text)) }
         let options = SessionOptions(
-            output: output, display: display, fps: fps ?? 60, region: try region.map { text throws(RecorderError) in try SessionOptions.Region(parsing: text) },
+            output: output, display: display, fps: fps ?? 60, region: try region.map { text throws(RecorderError) in try PixelRect(parsing: text) },
             window: window, codec: codecValue, compressionLevel: compressionLevel ?? 1,
             keyframeInterval: keyframeInterval ?? SessionOptions.defaultKeyframeInterval,
             inputs: sources.isEmpty ? [.auto] : sources, stateConfig: stateConfig, meta: entries,

@@ -8,31 +8,19 @@ import Logging
 import RecorderCore
 import Recording
 
-/// `recorderd [--socket PATH] [--config FILE.toml] [--output-dir DIR]`: wires the real sessions and
-/// the HDF5 inspector and recovery into DaemonControl's daemon, and signals into it.
+/// Wires the real sessions and the HDF5 inspector and recovery into DaemonControl's daemon, and signals into it.
 enum DaemonMain {
-    /// EX_USAGE and EX_CONFIG from sysexits.h.
-    static let usageExit: Int32 = 64
+    /// EX_CONFIG from sysexits.h (ArgumentParser exits with EX_USAGE for a bad command line).
     static let configExit: Int32 = 78
 
-    static func run() -> Int32 {
+    /// Runs the daemon until SIGTERM/SIGINT; returns the process's exit status.
+    static func run(arguments: DaemonArguments) -> Int32 {
         // Before any thread exists, so every thread inherits the mask and only rec-signals takes them.
         SignalWatcher.blockSignals()
         signal(SIGPIPE, SIG_IGN)
         RecorderLogHandler.bootstrap()
         let logger = Logger(label: "recorderd")
 
-        let arguments: DaemonArguments
-        do {
-            arguments = try DaemonArguments.parse(Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            FileHandle.standardError.write(Data("recorderd: \(error.message)\n\(DaemonArguments.usage)\n".utf8))
-            return usageExit
-        }
-        if arguments.showHelp {
-            print(DaemonArguments.usage)
-            return 0
-        }
         let daemon: RecorderDaemon
         do {
             daemon = try RecorderDaemon(settings: RecorderDaemon.Settings(arguments: arguments), hooks: hooks(logger: logger), logger: logger)
@@ -69,7 +57,8 @@ enum DaemonMain {
             summarize: { path in
                 let outcome = tools.run(["inspect", "--json", "--timeout", String(inspectSeconds - 1), path], seconds: inspectSeconds)
                 guard outcome.status == 0 else { throw DamagedFile(message: "damaged or unreadable: \(outcome.failure)") }
-                return try JSONValue.parse(Data(outcome.stdout))
+                // The child prints the summary as `inspect --json` does; the reply names its fields like every other.
+                return try JSONValue.encoding(JSONDecoder().decode(SessionSummary.self, from: Data(outcome.stdout)))
             },
             recover: { path in
                 if SessionRecovery.isLive(path: path) { throw DamagedFile(message: "left alone: a running recorder is writing it") }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RecorderCore
 
 /// A file of the output directory that could not be read or recovered, and where it went.
 struct DamagedFile: Error, CustomStringConvertible {
@@ -18,7 +19,7 @@ struct DamagedFile: Error, CustomStringConvertible {
         let name = (path as NSString).lastPathComponent
         let folder = directory + "/" + folderName
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw DamagedFile(message: "cannot create \(folder): \(String(cString: strerror(errno)))")
+            throw DamagedFile(message: "cannot create \(folder): \(errnoText(errno))")
         }
         for attempt in 0..<100 {
             let target = folder + "/" + (attempt == 0 ? name : "\(name).\(attempt)")
@@ -27,7 +28,7 @@ struct DamagedFile: Error, CustomStringConvertible {
                 unlink(path)
                 return target
             }
-            guard errno == EEXIST else { throw DamagedFile(message: "cannot move \(path) to \(target): \(String(cString: strerror(errno)))") }
+            guard errno == EEXIST else { throw DamagedFile(message: "cannot move \(path) to \(target): \(errnoText(errno))") }
         }
         throw DamagedFile(message: "cannot move \(path) into \(folder): too many files of that name")
     }

@@ -44,10 +44,10 @@ struct FileToolRunner: Sendable {
     func run(_ arguments: [String], seconds: Double) -> Outcome {
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
-        guard pipe(&out) == 0 else { return Outcome(status: 1, stdout: [], stderr: "pipe: \(String(cString: strerror(errno)))", timedOut: false) }
+        guard pipe(&out) == 0 else { return Outcome(status: 1, stdout: [], stderr: "pipe: \(errnoText(errno))", timedOut: false) }
         guard pipe(&err) == 0 else {
             close(out[0]); close(out[1])
-            return Outcome(status: 1, stdout: [], stderr: "pipe: \(String(cString: strerror(errno)))", timedOut: false)
+            return Outcome(status: 1, stdout: [], stderr: "pipe: \(errnoText(errno))", timedOut: false)
         }
         // Close-on-exec for all four: the child keeps only the dup2'd copies on 1 and 2.
         for descriptor in out + err { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
@@ -77,7 +77,7 @@ struct FileToolRunner: Sendable {
         close(err[1])
         defer { close(out[0]); close(err[0]) }
         guard spawned == 0 else {
-            return Outcome(status: 1, stdout: [], stderr: "cannot run \(recorderPath): \(String(cString: strerror(spawned)))", timedOut: false)
+            return Outcome(status: 1, stdout: [], stderr: "cannot run \(recorderPath): \(errnoText(spawned))", timedOut: false)
         }
 
         let deadline = MonotonicClock.now() + Int64(seconds * 1e9)

@@ -30,6 +30,6 @@ final class RecordingSessionHost: SessionHost {
             framesWritten: counters.framesWritten, framesDropped: counters.framesDropped, ticksMissed: counters.ticksMissed,
             fpsLastSecond: report.fpsLastSecond, inputEvents: counters.inputEventsWritten, inputDevices: counters.inputDevices,
             stateSamples: counters.stateSamplesWritten, bytesWritten: counters.fileBytes, freeDiskBytes: report.freeDiskBytes,
-            endReason: report.endReason, cleanShutdown: report.cleanShutdown, error: report.error, reportJSON: report.jsonLine)
+            endReason: report.endReason, cleanShutdown: report.cleanShutdown, error: report.error, report: try? JSONValue.encoding(report))
     }
 }

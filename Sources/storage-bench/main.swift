@@ -18,29 +18,18 @@ import RecorderCore
 import Glibc
 #endif
 
+/// The writer's side of a session: its channels and the counters it updates.
 struct Rings {
-    let doorbell = Doorbell()
     let control = SessionControl()
     let statistics = SessionStatistics()
-    let frames: FrameChannel
-    let events: SPSCRing<InputEvent>
-    let devices: BoundedMailbox<InputDeviceInfo>
-    let samples: BoundedMailbox<StateSample>
-    let windows: BoundedMailbox<WindowSnapshot>
-    let notes: BoundedMailbox<SessionNote>
+    let channels: SessionChannels
 
     init(slots: Int) {
-        frames = FrameChannel(slotCount: slots, doorbell: doorbell)
-        events = SPSCRing(capacity: 1 << 14, doorbell: doorbell)
-        devices = BoundedMailbox(capacity: 64, doorbell: doorbell)
-        samples = BoundedMailbox(capacity: 256, doorbell: doorbell)
-        windows = BoundedMailbox(capacity: 64, doorbell: doorbell)
-        notes = BoundedMailbox(capacity: 256, doorbell: doorbell)
+        channels = SessionChannels(capacities: .init(frameSlots: slots, events: 1 << 14, devices: 64, samples: 256, windows: 64, notes: 256))
     }
 
     func writer(_ configuration: WriterConfiguration, logger: Logger) -> SessionWriter {
-        SessionWriter(configuration: configuration, control: control, statistics: statistics, frames: frames,
-                      events: events, devices: devices, samples: samples, windows: windows, notes: notes, logger: logger)
+        SessionWriter(configuration: configuration, control: control, statistics: statistics, channels: channels, logger: logger)
     }
 }
 
@@ -108,14 +97,14 @@ func bench(arguments: [String]) throws {
             let feederBefore = MonotonicClock.threadCPUTime()
             for n in 0..<(count * repeats) {
                 while free.isEmpty {
-                    if let slot = rings.frames.released.pop(timeoutNanoseconds: 1_000_000_000) { free.append(slot) }
+                    if let slot = rings.channels.frames.released.pop(timeoutNanoseconds: 1_000_000_000) { free.append(slot) }
                 }
                 let slot = free.removeLast()
                 let frame = CapturedFrame(
                     pixels: raw.baseAddress! + (n % count) * frameBytes, slot: slot, width: Int32(width), height: Int32(height),
                     bytesPerLine: Int32(width * 4), tick: Int64(n), timestampNs: start + Int64(n) * 16_666_667,
                     cursorX: 10, cursorY: 20, originX: 0, originY: 0, flags: 0)
-                while !rings.frames.filled.tryPush(frame) { usleep(100) }
+                while !rings.channels.frames.filled.tryPush(frame) { usleep(100) }
             }
             let feederCPU = MonotonicClock.threadCPUTime() - feederBefore
             writer.producersFinished()
@@ -164,15 +153,15 @@ func crashWriter(arguments: [String]) throws {
     report("started")
     for n in 0... {
         MonotonicClock.sleep(until: start + Int64(n) * 16_666_667)
-        while let slot = rings.frames.released.tryPop() { free.append(slot) }
+        while let slot = rings.channels.frames.released.tryPop() { free.append(slot) }
         if let slot = free.popLast() {
             SyntheticPattern.fill(slots[Int(slot)], width: width, height: height, stride: stride, index: n, pan: motion ? 1 : 0)
-            rings.frames.filled.tryPush(CapturedFrame(
+            rings.channels.frames.filled.tryPush(CapturedFrame(
                 pixels: UnsafeRawPointer(slots[Int(slot)]), slot: slot, width: Int32(width), height: Int32(height),
                 bytesPerLine: Int32(stride), tick: Int64(n), timestampNs: start + Int64(n) * 16_666_667,
                 cursorX: Int32(n), cursorY: Int32(-n), originX: 0, originY: 0, flags: 0))
         }
-        rings.events.tryPush(InputEvent(tNs: start + Int64(n) * 16_666_667, device: 0, type: 2, code: 0, value: Int32(n)))
+        rings.channels.events.tryPush(InputEvent(tNs: start + Int64(n) * 16_666_667, device: 0, type: 2, code: 0, value: Int32(n)))
         let now = MonotonicClock.now()
         if now - lastReport >= 100_000_000 {
             lastReport = now

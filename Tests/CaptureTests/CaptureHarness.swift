@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import Logging
 import RecorderCore
 
 /// Drives one CaptureWorker on its NamedThread the way the orchestrator does, with the test as the writer.
@@ -18,7 +19,7 @@ final class CaptureHarness {
         fps = configuration.fps
         channel = FrameChannel(slotCount: configuration.slotCount, doorbell: Doorbell())
         worker = CaptureWorker(configuration: configuration, control: control, statistics: statistics,
-                               frames: channel, notes: notes)
+                               frames: channel, notes: notes, logger: Logger(label: "test-capture"))
         let worker = self.worker
         let barrier = self.barrier
         thread = try NamedThread.spawn(name: CaptureWorker.threadName) { worker.run(startup: barrier) }

@@ -68,7 +68,7 @@ struct CaptureTests {
 
         @Test func regionIsPixelExactWithRelativeCursor() throws {
             client.warpPointer(x: 150, y: 70)
-            let region = SessionOptions.Region(x: 100, y: 60, width: 200, height: 150)
+            let region = PixelRect(x: 100, y: 60, width: 200, height: 150)
             let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: region, window: nil))
             #expect(harness.start() == .ready)
             #expect(harness.worker.geometry == FrameGeometry(width: 200, height: 150, usesSharedMemory: true, target: "region 100,60,200,150"))
@@ -87,7 +87,7 @@ struct CaptureTests {
         }
 
         @Test func withoutSharedMemoryFallsBackPixelExact() throws {
-            let region = SessionOptions.Region(x: 10, y: 20, width: 300, height: 200)
+            let region = PixelRect(x: 10, y: 20, width: 300, height: 200)
             let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: region, window: nil,
                                                                   forbidSharedMemory: true))
             #expect(harness.start() == .ready)
@@ -164,7 +164,7 @@ struct CaptureTests {
 
         @Test func startupFailuresAreClear() throws {
             let outside = try CaptureHarness(CaptureConfiguration(
-                display: xvfb.name, fps: 60, region: SessionOptions.Region(x: 0, y: 0, width: 9999, height: 10), window: nil))
+                display: xvfb.name, fps: 60, region: PixelRect(x: 0, y: 0, width: 9999, height: 10), window: nil))
             #expect(outside.start() == .failed(worker: CaptureWorker.threadName, message: "region 0,0,9999,10 is outside the 640x480 screen"))
             #expect(outside.thread.join(timeoutNanoseconds: 2_000_000_000))
 

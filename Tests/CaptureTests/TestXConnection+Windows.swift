@@ -2,6 +2,7 @@ import CX11Shim
 import Foundation
 import RecorderCore
 import TestSupport
+import X11Support
 
 /// Painting and window handling for the capture tests.
 extension TestXConnection {
@@ -37,6 +38,14 @@ extension TestXConnection {
         XMapWindow(display, window)
         sync()
         return window
+    }
+
+    /// Sets WM_NAME as ICCCM types it: STRING, one ISO 8859-1 byte per character (XStoreName would pass
+    /// Swift's UTF-8 bytes through unchanged).
+    func setLatin1Title(_ window: Window, _ title: String) {
+        let latin1 = title.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+        XChangeProperty(display, window, connection.atom("WM_NAME"), connection.atom("STRING"), 8, PropModeReplace, latin1, Int32(latin1.count))
+        sync()
     }
 
     func move(_ window: Window, x: Int, y: Int) {

@@ -91,6 +91,21 @@ extension CaptureTests {
             #expect(shrunk >= 10)
         }
 
+        @Test func findsAWindowByItsLatin1Title() throws {
+            // WM_NAME of type STRING is Latin-1: "Gemälde" is the byte 0xE4 there, which is no UTF-8.
+            let window = client.createWindow(content, x: 60, y: 70, title: "ascii-name", className: "Plain")
+            client.setLatin1Title(window, "capture-target Gem\u{e4}lde")
+            let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: "Gem\u{e4}lde"))
+            #expect(harness.start() == .ready)
+            var exact = 0
+            harness.consume(seconds: 0.3) { frame in
+                if frame.originX == 60 && frame.originY == 70 && frame.equals(content) { exact += 1 }
+            }
+            #expect(harness.stop())
+            client.destroy(window)
+            #expect(exact >= 1)
+        }
+
         @Test func unmappedWindowLeavesAGapAndComesBack() throws {
             let window = client.createWindow(content, x: 100, y: 100, title: "capture-target Gamma")
             let harness = try CaptureHarness(CaptureConfiguration(display: xvfb.name, fps: 60, region: nil, window: "Gamma"))

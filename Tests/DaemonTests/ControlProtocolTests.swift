@@ -176,6 +176,30 @@ struct ControlProtocolTests {
         #expect(daemon.shutdown())
     }
 
+    @Test("one list spends a bounded time on new summaries; the next list continues with the rest")
+    func listBoundsTheTimeSpentOnSummaries() throws {
+        // Each summary takes 1 s, as a slow or damaged file can up to its tool's deadline.
+        let daemon = try InProcessDaemon(summarize: { path in
+            usleep(1_000_000)
+            return .object(["file": .string(path)])
+        })
+        for index in 0..<8 {
+            try Data(repeating: 1, count: 10).write(to: URL(fileURLWithPath: daemon.outputDirectory + "/s\(index).h5"))
+        }
+        let started = MonotonicClock.now()
+        let first = try #require(try daemon.client().request("{\"command\": \"list\"}", timeout: 30))
+        let seconds = Double(MonotonicClock.now() - started) / 1e9
+        let firstSummaries = try #require(first["sessions"]?.arrayValue).filter { $0["summary"] != nil }.count
+        // The budget (3 s) plus the one summary in flight when it ran out, not 8 s.
+        #expect(seconds < Double(RecorderDaemon.listInspectionBudgetNs) / 1e9 + 2.5, "list took \(seconds) s")
+        #expect(firstSummaries >= 1 && firstSummaries < 8)
+        #expect(first["note"]?.stringValue?.contains("left out") == true)
+        let second = try #require(try daemon.client().request("{\"command\": \"list\"}", timeout: 30))
+        let secondSummaries = try #require(second["sessions"]?.arrayValue).filter { $0["summary"] != nil }.count
+        #expect(secondSummaries > firstSummaries)
+        #expect(daemon.shutdown())
+    }
+
     @Test func startWithAnExistingNameIsRefused() throws {
         let daemon = try InProcessDaemon()
         try Data(repeating: 0, count: 8).write(to: URL(fileURLWithPath: daemon.outputDirectory + "/taken.h5"))

@@ -79,7 +79,7 @@ struct DaemonSessionTests {
         #expect(listed.status == 0)
         let sessions = try #require((try? JSONValue.parse(listed.stdout))?["sessions"]?.arrayValue)
         #expect(sessions.map { $0["name"]?.stringValue } == ["first"])
-        #expect(sessions.first?["summary"]?["cleanShutdown"] == true)
+        #expect(sessions.first?["summary"]?["clean_shutdown"] == true)
 
         let reused = try runTool(cli, ["start", "--name", "first", "--input", "none", "--display", display.name] + socket)
         #expect(reused.status == 1)
@@ -206,7 +206,8 @@ final class DaemonProcess {
     static let binaryIsReal: Bool = {
         guard FileManager.default.isExecutableFile(atPath: TestPaths.recorderDaemon),
               let result = try? runTool(TestPaths.recorderDaemon, ["--help"]) else { return false }
-        return result.status == 0 && result.stdout.contains("usage: recorderd")
+        // ArgumentParser writes "USAGE:".
+        return result.status == 0 && result.stdout.lowercased().contains("usage: recorderd")
     }()
 
     init(display: XvfbDisplay, environment: [String: String] = [:], directory reuse: URL? = nil) throws {

@@ -18,7 +18,9 @@ final class InProcessDaemon: Sendable {
     private final class Outcome: Sendable { let value = Atomic<Int>(0) }
     private let outcome = Outcome()
 
-    init(limits: ControlServer.Limits = ControlServer.Limits(), environment: [String: String] = [:], configTOML: String? = nil, useOutputFlag: Bool = true) throws {
+    /// - Parameter summarize: the `list` summary hook (recorderd runs `recorder inspect` there); nil lists names only.
+    init(limits: ControlServer.Limits = ControlServer.Limits(), environment: [String: String] = [:], configTOML: String? = nil, useOutputFlag: Bool = true,
+         summarize: (@Sendable (String) throws -> JSONValue)? = nil) throws {
         directory = try TestPaths.temporaryDirectory("daemon")
         let runDirectory = directory.appendingPathComponent("run")
         // 0755 so the peer-credential test can let another user reach the socket on purpose.
@@ -37,7 +39,7 @@ final class InProcessDaemon: Sendable {
         logger.logLevel = .warning
         daemon = try RecorderDaemon(settings: settings, hooks: DaemonHooks(makeSession: { options in
             preconditionFailure("protocol tests never start a session; got a start for \(options.output)")
-        }), logger: logger)
+        }, summarize: summarize), logger: logger)
         try daemon.start()
         let daemon = daemon
         let outcome = outcome

@@ -7,15 +7,16 @@ import RecorderCore
 /// Runs one `SessionWriter` on its own named thread, as the orchestrator does, and plays capture:
 /// BGRX frames in slot memory the harness owns, handed over through the real rings.
 final class WriterHarness {
-    let doorbell = Doorbell()
     let control = SessionControl()
     let statistics = SessionStatistics()
-    let frames: FrameChannel
-    let events: SPSCRing<InputEvent>
-    let devices: BoundedMailbox<InputDeviceInfo>
-    let samples: BoundedMailbox<StateSample>
-    let windows: BoundedMailbox<WindowSnapshot>
-    let notes: BoundedMailbox<SessionNote>
+    let channels = SessionChannels(capacities: .init(frameSlots: WriterHarness.slotCount, events: 1 << 13, devices: 16, samples: 256,
+                                                     windows: 16, notes: 64))
+    var frames: FrameChannel { channels.frames }
+    var events: SPSCRing<InputEvent> { channels.events }
+    var devices: BoundedMailbox<InputDeviceInfo> { channels.devices }
+    var samples: BoundedMailbox<StateSample> { channels.samples }
+    var windows: BoundedMailbox<WindowSnapshot> { channels.windows }
+    var notes: BoundedMailbox<SessionNote> { channels.notes }
     let writer: SessionWriter
     let configuration: WriterConfiguration
     private var thread: NamedThread?
@@ -31,16 +32,9 @@ final class WriterHarness {
 
     init(configuration: WriterConfiguration, stridePadding: Int = 24) {
         self.configuration = configuration
-        frames = FrameChannel(slotCount: Self.slotCount, doorbell: doorbell)
-        events = SPSCRing(capacity: 1 << 13, doorbell: doorbell)
-        devices = BoundedMailbox(capacity: 16, doorbell: doorbell)
-        samples = BoundedMailbox(capacity: 256, doorbell: doorbell)
-        windows = BoundedMailbox(capacity: 16, doorbell: doorbell)
-        notes = BoundedMailbox(capacity: 64, doorbell: doorbell)
         var logger = Logger(label: "test-writer")
         logger.logLevel = .warning
-        writer = SessionWriter(configuration: configuration, control: control, statistics: statistics, frames: frames,
-                               events: events, devices: devices, samples: samples, windows: windows, notes: notes, logger: logger)
+        writer = SessionWriter(configuration: configuration, control: control, statistics: statistics, channels: channels, logger: logger)
         let stride = configuration.geometry.width * 4 + stridePadding
         let bytes = stride * configuration.geometry.height
         self.stride = stride

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TestSupport
 @testable import InputMonitor
@@ -22,7 +23,7 @@ final class InputHarness: @unchecked Sendable {
         events = SPSCRing(capacity: ringCapacity)
         let worker = InputWorker(
             configuration: configuration, control: control, statistics: statistics, events: events,
-            devices: devices, notes: notes, focusedWindow: focusedWindow
+            devices: devices, notes: notes, focusedWindow: focusedWindow, logger: Logger(label: "test-input")
         )
         self.worker = worker
         let barrier = self.barrier

@@ -1,3 +1,4 @@
+import RecorderCore
 @testable import StateExtractor
 import Testing
 
@@ -79,11 +80,11 @@ struct ProbeMeasurementTests {
     }
 
     @Test func grabPlanUsesUnionOnlyWhenCheaper() {
-        let near = [ProbeRegion(x: 0, y: 0, width: 10, height: 10), ProbeRegion(x: 5, y: 5, width: 10, height: 10)]
+        let near = [PixelRect(x: 0, y: 0, width: 10, height: 10), PixelRect(x: 5, y: 5, width: 10, height: 10)]
         #expect(StateSampler.plan(for: near) == .perProbe)  // union 15x15 = 225 > 200
-        let overlapping = [ProbeRegion(x: 0, y: 0, width: 10, height: 10), ProbeRegion(x: 0, y: 0, width: 10, height: 10)]
-        #expect(StateSampler.plan(for: overlapping) == .union(ProbeRegion(x: 0, y: 0, width: 10, height: 10)))
-        let far = [ProbeRegion(x: 0, y: 0, width: 10, height: 10), ProbeRegion(x: 600, y: 400, width: 10, height: 10)]
+        let overlapping = [PixelRect(x: 0, y: 0, width: 10, height: 10), PixelRect(x: 0, y: 0, width: 10, height: 10)]
+        #expect(StateSampler.plan(for: overlapping) == .union(PixelRect(x: 0, y: 0, width: 10, height: 10)))
+        let far = [PixelRect(x: 0, y: 0, width: 10, height: 10), PixelRect(x: 600, y: 400, width: 10, height: 10)]
         #expect(StateSampler.plan(for: far) == .perProbe)
         #expect(StateSampler.plan(for: []) == .nothing)
     }

@@ -62,7 +62,7 @@ struct ProbeValidationTests {
         #expect(configuration.fields.map(\.kind) == [
             .int32, .int32, .float64, .float64, .float64, .float64, .int64, .uint8, .float64, .int32, .int32, .int64, .int32, .uint8,
         ])
-        #expect(configuration.probes[0].kind == .bar(region: ProbeRegion(x: 100, y: 50, width: 200, height: 10),
+        #expect(configuration.probes[0].kind == .bar(region: PixelRect(x: 100, y: 50, width: 200, height: 10),
                                                      color: RGBColor(red: 0xd0, green: 0x10, blue: 0x10), tolerance: 40, direction: .right, maxGap: 2))
         guard case .template(_, let image, let resolved) = configuration.probes[3].kind else {
             Issue.record("icon is not a template probe")

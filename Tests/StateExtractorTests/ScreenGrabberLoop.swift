@@ -1,7 +1,6 @@
-import CX11
-import CX11Shim
 import RecorderCore
 import Synchronization
+import X11Support
 
 /// A stand-in for the capture thread: grabs the whole screen with XShmGetImage at 60 FPS on its own connection
 /// and its own thread, counting frames and X errors.
@@ -23,29 +22,25 @@ final class ScreenGrabberLoop: Sendable {
     }
 
     private func run(display name: String, fps: Double) {
-        guard let display = XOpenDisplay(name) else { failures.bump(); return }
-        CX11Shim_watch_display(display)
-        resourceBase.store(UInt64(CX11Shim_state_resource_base(display)), ordering: .relaxed)
-        let screen = CX11Shim_DefaultScreen(display)
-        let root = CX11Shim_RootWindow(display, screen)
-        let width = CX11Shim_DisplayWidth(display, screen), height = CX11Shim_DisplayHeight(display, screen)
-        var shm = CX11Shim_state_shm()
-        guard CX11Shim_state_shm_create(display, screen, width, height, &shm) == 0 else {
+        guard let connection = try? XConnection(name: name) else { failures.bump(); return }
+        defer { connection.close() }
+        resourceBase.store(connection.resourceBase, ordering: .relaxed)
+        let screen = PixelRect(x: 0, y: 0, width: connection.screenWidth, height: connection.screenHeight)
+        guard let segment = try? SharedMemorySegment(byteCount: screen.area * 4),
+              let image = SharedMemoryImage(connection: connection, segment: segment, width: screen.width, height: screen.height),
+              connection.attach([image]) == nil else {
             failures.bump()
-            XCloseDisplay(display)
             return
         }
         let start = MonotonicClock.now()
         var tick: Int64 = 0
         while !stopFlag.load(ordering: .relaxed) {
             MonotonicClock.sleep(until: start + Int64(Double(tick) * 1e9 / fps))
-            if CX11Shim_state_shm_grab(display, root, &shm, 0, 0, width, height) != 0 { frames.bump() } else { failures.bump() }
+            if image.grab(screen, from: connection.root, on: connection) { frames.bump() } else { failures.bump() }
             tick += 1
         }
-        CX11Shim_state_shm_destroy(display, &shm, true)
-        xErrors.store(Int64(CX11Shim_error_count(display)), ordering: .relaxed)
-        CX11Shim_unwatch_display(display)
-        XCloseDisplay(display)
+        connection.release([image])
+        xErrors.store(Int64(connection.errorCount), ordering: .relaxed)
     }
 
     func stop() -> Bool {

@@ -7,8 +7,8 @@ import TestSupport
 
 /// Filling, painting, windows and focus for the state sampler tests.
 extension TestXConnection {
-    var resourceBase: UInt64 { UInt64(CX11Shim_state_resource_base(display)) }
-    var connectionNumber: Int32 { CX11Shim_ConnectionNumber(display) }
+    var resourceBase: UInt64 { connection.resourceBase }
+    var connectionNumber: Int32 { connection.fileDescriptor }
 
     /// Fills a rectangle of the root window and waits until the server has done it.
     func fill(_ x: Int, _ y: Int, _ width: Int, _ height: Int, _ color: RGBColor, on drawable: Window? = nil) {
@@ -56,5 +56,5 @@ extension TestXConnection {
         sync()
     }
 
-    func atom(_ name: String) -> Atom { XInternAtom(display, name, 0) }
+    func atom(_ name: String) -> Atom { connection.atom(name) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RecorderCore
 import StateExtractor
 import TestSupport
@@ -23,7 +24,7 @@ final class WorkerHarness {
         worker = StateWorker(
             configuration: StateConfiguration(display: display, probesPath: probesPath, rateHz: rateHz),
             control: control, statistics: statistics, samples: samples, windows: windows, notes: notes,
-            focusedWindow: focusedWindow
+            focusedWindow: focusedWindow, logger: Logger(label: "test-state")
         )
     }
 

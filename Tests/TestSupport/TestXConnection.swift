@@ -1,5 +1,6 @@
 import CX11Shim
 import RecorderCore
+import X11Support
 
 /// The test's own X connection to a private Xvfb, for painting pixels, making windows and moving the
 /// pointer while a capture or a sampler runs on its own connection.
@@ -7,18 +8,17 @@ import RecorderCore
 /// Used only by the thread that created it. Close it before the server goes away; a connection the
 /// server already dropped is only unwatched, never touched again.
 public final class TestXConnection {
-    public let display: OpaquePointer
-    public let screen: Int32
-    public let root: Window
+    public let connection: XConnection
     public let gc: GC
     private var closed = false
 
+    public var display: OpaquePointer { connection.display }
+    public var screen: Int32 { connection.screen }
+    public var root: Window { connection.root }
+
     public init(_ name: String) throws {
-        guard let display = CX11Shim_open_watched_display(name) else { throw RecorderError.display("test cannot open \(name)") }
-        self.display = display
-        screen = CX11Shim_DefaultScreen(display)
-        root = CX11Shim_RootWindow(display, screen)
-        gc = XCreateGC(display, root, 0, nil)
+        connection = try XConnection(name: name, opener: "test")
+        gc = XCreateGC(connection.display, connection.root, 0, nil)
     }
 
     deinit { close() }
@@ -27,19 +27,15 @@ public final class TestXConnection {
     public func close() {
         guard !closed else { return }
         closed = true
-        let lost = CX11Shim_display_lost(display)
-        CX11Shim_unwatch_display(display)
-        if !lost {
-            XFreeGC(display, gc)
-            XCloseDisplay(display)
-        }
+        if !connection.isLost { XFreeGC(display, gc) }
+        connection.close()
     }
 
     /// X protocol errors this connection has received.
-    public var errorCount: UInt64 { CX11Shim_error_count(display) }
+    public var errorCount: UInt64 { connection.errorCount }
 
     /// Waits until the server has handled every request sent so far.
-    public func sync() { XSync(display, 0) }
+    public func sync() { connection.sync() }
 
     public func warpPointer(x: Int, y: Int) {
         XWarpPointer(display, 0, root, 0, 0, 0, 0, Int32(x), Int32(y))

@@ -27,11 +27,63 @@ def _parser() -> argparse.ArgumentParser:
     frame.add_argument("file")
     frame.add_argument("index", type=int, help="frame index (negative counts from the end)")
     frame.add_argument("output", metavar="OUT.png")
+
+    export = commands.add_parser("export", help="export for annotation tools: mp4, lossless, rerun, label-studio")
+    export.add_argument("file")
+    export.add_argument("--to", required=True, choices=("mp4", "lossless", "rerun", "label-studio"))
+    export.add_argument("--output", required=True, metavar="PATH")
+    export.add_argument("--lossless-codec", choices=("libx264rgb", "ffv1"), default="libx264rgb")
+    export.add_argument("--label", action="append", metavar="NAME", help="label-studio: a label to offer (repeatable)")
+    export.add_argument("--url-prefix", help="label-studio: prefix of the task URLs (default: local-files storage)")
+    export.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+    labels = commands.add_parser("labels", help="import or export a label set (/annotations/NAME)")
+    label_commands = labels.add_subparsers(dest="labels_command", required=True)
+    label_import = label_commands.add_parser("import", help="Label Studio JSON export or CSV t_start_s,t_end_s,label")
+    label_import.add_argument("file")
+    label_import.add_argument("--set", required=True, dest="set_name", metavar="NAME")
+    label_import.add_argument("labels", metavar="LABELS")
+    label_export = label_commands.add_parser("export", help="write a label set as JSON")
+    label_export.add_argument("file")
+    label_export.add_argument("--set", required=True, dest="set_name", metavar="NAME")
+    label_export.add_argument("--output", required=True, metavar="LABELS.json")
     return parser
+
+
+def _tools(args: argparse.Namespace) -> int:
+    """export and labels: a sentence on stderr and exit 1 for anything the user can fix."""
+    import signal
+
+    from .export import ExportError, export
+    from .labels import LabelError, export_labels, import_labels
+
+    # SIGTERM unwinds like Ctrl-C, so the partial output and temporary files are removed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        if args.command == "export":
+            result = export(args.file, args.to, args.output, codec=args.lossless_codec, labels=args.label,
+                            url_prefix=args.url_prefix)
+        elif args.labels_command == "import":
+            result = import_labels(args.file, args.set_name, args.labels)
+        else:
+            result = export_labels(args.file, args.set_name, args.output)
+    except (ExportError, LabelError, OSError, FormatError) as error:
+        print("recorder %s: %s" % (args.command, error), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("recorder %s: interrupted" % args.command, file=sys.stderr)
+        return 128 + signal.SIGINT
+    if getattr(args, "json", False):
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print(" ".join("%s=%s" % (k, v) for k, v in sorted(result.items()) if not isinstance(v, (dict, list))))
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("export", "labels"):
+        return _tools(args)
     try:
         with Session(args.file) as session:
             if args.command == "frame":

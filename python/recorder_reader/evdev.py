@@ -41,3 +41,27 @@ FRAME_FLAG_NO_SHM = 1 << 2
 def event_type_name(event_type: int) -> str:
     """The EV_* name of an evdev event type, or ``EV_0x..`` when unknown."""
     return EVENT_TYPE_NAMES.get(int(event_type), "EV_0x%02x" % int(event_type))
+
+
+_libevdev = None
+
+
+def event_code_name(event_type: int, code: int) -> str:
+    """The KEY_*/BTN_*/REL_*/ABS_* name of an evdev code (libevdev's table), or ``TYPE:code`` without libevdev."""
+    global _libevdev
+    if _libevdev is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("evdev") or "libevdev.so.2")
+            lib.libevdev_event_code_get_name.restype = ctypes.c_char_p
+            lib.libevdev_event_code_get_name.argtypes = (ctypes.c_uint, ctypes.c_uint)
+            _libevdev = lib
+        except OSError:
+            _libevdev = False
+    if _libevdev:
+        name = _libevdev.libevdev_event_code_get_name(int(event_type), int(code))
+        if name:
+            return name.decode("ascii", errors="replace")
+    return "%s:%d" % (event_type_name(event_type), int(code))

@@ -596,6 +596,24 @@ class Session:
         """/log/notes as dicts (t_ns, source, kind, message)."""
         return self._table("log/notes")
 
+    # ------------------------------------------------------------------ annotations
+
+    def annotation_sets(self) -> List[str]:
+        """Names of the label sets under /annotations (written by `recorder labels import`)."""
+        from .labels import annotation_sets
+
+        return annotation_sets(self.file)
+
+    def annotations(self, name: str) -> List[Dict[str, Any]]:
+        """Rows of /annotations/NAME: t_start_ns, t_end_ns, label, frame_start, frame_end, attrs (dict).
+
+        ``frame_start``/``frame_end`` are the frames on screen at both ends, so the labels of frame i
+        are the rows with ``frame_start <= i <= frame_end``. Raises KeyError for an unknown set.
+        """
+        from .labels import read_annotations
+
+        return read_annotations(self.file, name)
+
     # ------------------------------------------------------------------ summary
 
     @property

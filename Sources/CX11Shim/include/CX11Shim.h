@@ -1,5 +1,5 @@
 /// Umbrella header of the Xlib shims (Xlib, MIT-SHM, XFixes, RandR): the connection and error
-/// handling both X11 users share, and the state sampler's MIT-SHM region grab.
+/// handling and the values Swift's importer cannot reach, used through X11Support by both X11 users.
 #ifndef CX11SHIM_H
 #define CX11SHIM_H
 #include "CX11Shim_x11.h"
