@@ -19,9 +19,13 @@ else
     pids+=($!)
     for _ in $(seq 100); do xdpyinfo -display "$DISPLAY_NAME" >/dev/null 2>&1 && break; sleep 0.05; done
 fi
-python3 scripts/moving_scene.py "$DISPLAY_NAME" $((SECONDS_TO_RECORD + 5)) &
+# The scene prints "ready" once its first frame is on screen; the recording starts after that.
+ready=$(mktemp -u)
+mkfifo "$ready"
+python3 scripts/moving_scene.py "$DISPLAY_NAME" $((SECONDS_TO_RECORD + 5)) >"$ready" &
 pids+=($!)
-sleep 1
+read -r -t 60 _ <"$ready" || echo "moving scene did not start" >&2
+rm -f "$ready"
 FILE="$OUT_DIR/demo-$(date +%Y%m%d-%H%M%S).h5"
 echo "recording $SECONDS_TO_RECORD s of a moving scene on $DISPLAY_NAME"
 # Input: a real gamepad recording played as a live device, when the shared fixtures are beside the repo.

@@ -104,6 +104,8 @@ struct DaemonSessionTests {
         }
         #expect(during.contains { $0.hasPrefix("STATUS=recording signalled:") && $0.contains("frames") }, "\(during)")
         #expect(during.filter { $0 == "WATCHDOG=1" }.count >= 3, "every recorder thread makes progress: \(during)")
+        // Pings only say the threads run; the sealed file below must hold a frame, so one is written first.
+        #expect(daemon.waitForFramesWritten(1), "no frame written")
 
         #expect(daemon.terminate() == 0)
         let after = listener.collect(timeout: 10) { $0.contains { $0.hasPrefix("STOPPING=1") } }

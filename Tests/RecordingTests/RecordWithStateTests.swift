@@ -52,8 +52,8 @@ final class RecordWithStateTests {
         #expect(ticks.isComplete && ticks.accountedTicks >= 594, "\(ticks)")
         #expect(counters["framesWritten"] as? Int == ticks.frames, "\(counters)")
         // 5 samples a second on absolute deadlines: never more than the 51 slots of 10 s. A late sample
-        // skips slots instead of bursting, so fewer are legal (a loaded machine once held the sampler
-        // 1.05 s); it must still sample through the session, past its middle.
+        // skips slots instead of bursting, so fewer are legal (a loaded machine can hold the sampler
+        // over a second); it must still sample through the session, past its middle.
         let times = summary["sample_times"] as? [Int] ?? []
         let gaps = zip(times, times.dropFirst()).map { $1 - $0 }
         let firstFrame = summary["first_ts"] as? Int ?? 0

@@ -159,7 +159,7 @@ def test_replayed_input_and_state_align_with_frames(display, tmp_path):
         assert idx.min() >= -1 and idx.max() <= n - 1
         samples = session.state_samples()
         # 5 per second: never more than the slots of the recording; a late sample skips slots (legal on a
-        # loaded machine, which once held a sampler 1.05 s), but it samples through the recording.
+        # loaded machine can hold a sampler over a second), but it samples through the recording.
         first, last = int(session.timestamps_ns[0]), int(session.timestamps_ns[-1])
         assert 1 <= len(samples) <= (last - first) / 200_000_000 + 2, "about 5 samples per second"
         assert samples.dtype.names[:3] == ("t_ns", "cursor_x", "cursor_y")
