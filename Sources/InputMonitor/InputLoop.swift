@@ -12,6 +12,8 @@ import RecorderCore
 final class InputLoop {
     /// Events taken from one device per wake-up before the others get their turn.
     static let maxEventsPerDrain = 4096
+    /// Drains per device after the stop: up to 64 Ki queued events, yet bounded for a device that never pauses.
+    static let finalDrainRounds = 16
     /// At most one "input-dropped" / "syn-dropped" note per this many nanoseconds.
     static let noteInterval: Int64 = 1_000_000_000
 
@@ -133,7 +135,13 @@ final class InputLoop {
         }
         // Events already queued when the stop came are still part of the session.
         for device in Array(devicesByFD.values) {
-            if case .gone(let reason) = drain(device) { remove(device, reason: reason) }
+            var outcome = drain(device)
+            // A backlog past one drain's cap is still queued; a device that keeps producing ends at the bound.
+            for _ in 1..<Self.finalDrainRounds {
+                guard case .more = outcome else { break }
+                outcome = drain(device)
+            }
+            if case .gone(let reason) = outcome { remove(device, reason: reason) }
         }
         flushAccounting(force: true)
         if paused && pausedEvents > 0 {

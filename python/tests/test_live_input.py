@@ -186,6 +186,7 @@ def test_hotplug_while_recording(display, tmp_path):  # noqa: F811
         "log": str(tmp_path / "h.log"), "timeout": 60,
         "command": [RECORDER, "record", "--display", display, "--output", out, "--duration", "9", "--input", "auto"],
         "steps": [
+            {"do": "wait_log", "text": "recorder: recording"},
             {"do": "sleep", "seconds": 1.0},
             {"do": "add", "devnode": devnode, "umockdev": device_file, "ioctl": ioctl_file, "script": first},
             {"do": "sleep", "seconds": 1.0},

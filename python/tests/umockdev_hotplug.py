@@ -3,7 +3,7 @@
     umockdev-wrapper /usr/bin/python3 umockdev_hotplug.py PLAN.json
 
 Creates an empty umockdev testbed, starts the recorder command of the plan in it, then follows the
-plan's steps: `sleep` seconds, `add` a device (its ioctl dump attached right after the node
+plan's steps: `sleep` seconds, `wait_log` until the recorder's log holds a text, `add` a device (its ioctl dump attached right after the node
 appears, as udev finishes a real node after creating it) and feed it a read script, `remove` it. Exits with the
 recorder's exit code; the recorder's stderr goes to the plan's log file.
 """
@@ -32,6 +32,13 @@ def main():
         for step in plan["steps"]:
             if step["do"] == "sleep":
                 time.sleep(step["seconds"])
+            elif step["do"] == "wait_log":
+                # Start-up on a loaded machine takes its time; the plan's clock starts when recording does.
+                deadline = time.monotonic() + step.get("timeout", 60)
+                while step["text"] not in open(plan["log"]).read():
+                    assert recorder.poll() is None, "the recorder ended before logging " + step["text"]
+                    assert time.monotonic() < deadline, "the recorder never logged " + step["text"]
+                    time.sleep(0.05)
             elif step["do"] == "add":
                 with open(step["umockdev"]) as f:
                     description = f.read()
