@@ -136,7 +136,7 @@ private struct Parser {
             let fail = { (message: String) -> RecorderError in
                 // The line is untrusted text: shortened and escaped before it reaches a terminal or log.
                 let shown = line.count > 120 ? line.prefix(120) + "..." : line
-                return .invalidConfiguration("replay: \(file):\(lineNumber): \(message): '\(TerminalText.escaped(String(shown)))'")
+                return .invalidConfiguration("replay: \(TerminalText.escaped(file)):\(lineNumber): \(message): '\(TerminalText.escaped(String(shown)))'")
             }
             guard trimmed.count >= 2, trimmed[trimmed.index(after: trimmed.startIndex)] == ":" else {
                 throw fail("not an evemu line")
@@ -216,7 +216,7 @@ private struct Parser {
                 }
                 events.append(.init(timeNs: time, type: type, code: code, value: value))
             default:
-                throw fail("unknown line kind '\(tag):'")
+                throw fail("unknown line kind '\(TerminalText.escaped(String(tag))):'")
             }
         }
     }
