@@ -44,7 +44,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
     /// Parses TOML text; `source` names it in messages, relative paths resolve against `baseDirectory`.
     public static func parse(toml text: String, source: String, baseDirectory: String) throws(RecorderError) -> DaemonConfiguration {
-        try TOMLHeaderCheck.check(text, source: source)
+        try TOMLPrecheck.check(text, source: source)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -25,7 +25,7 @@ struct ProbeParser {
     }
 
     mutating func parse(_ text: String) throws(RecorderError) -> [Probe] {
-        try TOMLHeaderCheck.check(text, source: path)
+        try TOMLPrecheck.check(text, source: path)
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

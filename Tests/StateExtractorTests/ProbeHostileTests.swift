@@ -36,6 +36,21 @@ struct ProbeHostileTests {
         #expect(message.contains("/cfg/hostile.toml: line 4: a table header must start with a key"), "\(message)")
     }
 
+    /// A `}` where an array expects a value aborts toml++ too; strings and comments holding one do not count.
+    @Test(arguments: [
+        ("region = [}", 4), ("region = [1, }", 4), ("region = [\n  # c\n  }", 6),
+        ("color = \"[}\"\nregion = [ 0,\n}", 6), ("color = \"\"\"\n[}\"\"\"\"\nregion = [}", 6),
+    ])
+    func aBraceWhereAnArrayExpectsAValueIsRefused(tail: String, line: Int) {
+        let message = failure("[[probe]]\nname = \"a\"\nkind = \"mean\"\n\(tail)\n")
+        #expect(message.contains("/cfg/hostile.toml: line \(line): '}' where a value or ']' was expected"), "\(message)")
+    }
+
+    @Test(arguments: ["color = \"[}\"", "color = '[, }'", "# [}", "color = \"\"\"\n[}\n\"\"\"", "t = { a = [1, 2] }"])
+    func bracesAndBracketsInsideStringsCommentsAndInlineTablesPass(tail: String) {
+        #expect(TOMLPrecheck.firstAbortingShape(Array("\(tail)\n".utf8)) == nil)
+    }
+
     /// A 8000x8000 PNG of ~190 kB: the header is refused before 192 MB of pixels are allocated.
     @Test func hugeDeclaredTemplateIsRefusedFromItsHeader() throws {
         let folder = try TestPaths.temporaryDirectory("probe-png")
