@@ -70,6 +70,8 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     /// nil (the default) means on whenever there are residuals (`keyframeInterval` > 1); false writes
     /// format 1 for old readers; true asks for it explicitly (refused with `keyframeInterval` 1).
     public var motionReference: Bool?
+    /// When the session moves on to its next part file; nil (or no limit) writes one file.
+    public var split: SplitPolicy?
 
     /// Whether the file is format 2: the motion reference is wanted and residuals exist to use it.
     public var usesMotionReference: Bool { (motionReference ?? true) && keyframeInterval > 1 }
@@ -99,7 +101,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         codec: Codec = .zstd, compressionLevel: Int = 1, keyframeInterval: Int = SessionOptions.defaultKeyframeInterval,
         inputs: [InputSource] = [.auto], stateConfig: String? = nil, meta: [MetaEntry] = [],
         redactKeys: Bool = false, inputFocus: String? = nil, duration: Double? = nil, stateRate: Double = 5,
-        motionReference: Bool? = nil
+        motionReference: Bool? = nil, split: SplitPolicy? = nil
     ) {
         self.output = output
         self.display = display
@@ -117,6 +119,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         self.duration = duration
         self.stateRate = stateRate
         self.motionReference = motionReference
+        self.split = split
     }
 
     /// Checks every field against its range (`Limits`); the message names the option and the range.
@@ -149,6 +152,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
             throw .invalidConfiguration("--state-rate must be \(L.stateRate.lowerBound) to \(L.stateRate.upperBound) Hz, got \(stateRate)")
         }
         if let region { try region.validate() }
+        if let split { try split.validate() }
         if region != nil && window != nil { throw .invalidConfiguration("--region and --window cannot be used together") }
         if let window, window.isEmpty { throw .invalidConfiguration("--window needs a non-empty TEXT") }
         try checkLength(window, L.maxTextBytes, "--window")
