@@ -28,14 +28,7 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(os.path.dirname(REPO), "shared", "fixtures", "evemu")
-STATE_CONFIG = """
-[[probe]]
-name = "hp"
-kind = "bar"
-region = [10, 10, 100, 10]
-color = "#d01010"
-tolerance = 40
-"""
+HP_PROBES = os.path.join(REPO, "python", "tests", "fixtures", "hp_bar_probes.toml")
 EMAIL, PASSWORD, TOKEN = "annotator@example.com", "roundtrip-password", "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -87,14 +80,11 @@ def record(recorder, path, seconds, children):
     children.append(subprocess.Popen([sys.executable, os.path.join(REPO, "scripts", "moving_scene.py"), display,
                                       str(seconds + 5)], start_new_session=True))
     time.sleep(1)
-    config = os.path.join(os.path.dirname(path), "state.toml")
-    with open(config, "w") as handle:
-        handle.write(STATE_CONFIG)
     mouse = "replay:%s,%s" % (os.path.join(FIXTURES, "ps2-generic-mouse.desc"),
                               os.path.join(FIXTURES, "ps2-generic-mouse.events"))
     keyboard = "replay:" + os.path.join(FIXTURES, "logitech-k400-plus.events")
     run(recorder, "record", "--display", display, "--output", path, "--duration", seconds, "--fps", 30,
-        "--input", mouse, "--input", keyboard, "--state-config", config, "--meta", "purpose=label-studio-roundtrip")
+        "--input", mouse, "--input", keyboard, "--state-config", HP_PROBES, "--meta", "purpose=label-studio-roundtrip")
 
 
 def start_label_studio(executable, workdir, document_root, port, children):

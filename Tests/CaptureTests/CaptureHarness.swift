@@ -43,6 +43,20 @@ final class CaptureHarness {
         consume(seconds: seconds, release: release, until: { false }, inspect)
     }
 
+    /// `consume(seconds:_:)` that also compares every frame with `expected`; returns how many frames came
+    /// and how many of them differed from it.
+    func consume(seconds: Double, comparingWith expected: TestImage,
+                 _ inspect: (CapturedFrame) -> Void = { _ in }) -> (frames: Int, mismatches: Int) {
+        var frames = 0
+        var mismatches = 0
+        consume(seconds: seconds) { frame in
+            frames += 1
+            if !frame.equals(expected) { mismatches += 1 }
+            inspect(frame)
+        }
+        return (frames, mismatches)
+    }
+
     /// `consume(seconds:release:_:)` that ends early once `enough()` holds. Tests that need N frames
     /// pass a generous `seconds`: a loaded machine delivers late, never less.
     func consume(seconds: Double, release: Bool = true, until enough: () -> Bool,

@@ -28,15 +28,11 @@ struct CaptureTests {
             #expect(harness.start() == .ready)
             let geometry = try #require(harness.worker.geometry)
             #expect(geometry == FrameGeometry(width: 640, height: 480, usesSharedMemory: true, target: "screen"))
-            var frames = 0
-            var mismatches = 0
             var lastTick: Int64 = -1
             var missingTicks: Int64 = 0
             var lateness: [Int64] = []
             var earlyFrames = 0
-            harness.consume(seconds: 2) { frame in
-                frames += 1
-                if !frame.equals(image) { mismatches += 1 }
+            let (frames, mismatches) = harness.consume(seconds: 2, comparingWith: image) { frame in
                 #expect(frame.tick > lastTick)
                 missingTicks += frame.tick - lastTick - 1
                 lastTick = frame.tick
@@ -73,11 +69,7 @@ struct CaptureTests {
             #expect(harness.start() == .ready)
             #expect(harness.worker.geometry == FrameGeometry(width: 200, height: 150, usesSharedMemory: true, target: "region 100,60,200,150"))
             let expected = image.crop(x: 100, y: 60, width: 200, height: 150)
-            var frames = 0
-            var mismatches = 0
-            harness.consume(seconds: 2) { frame in
-                frames += 1
-                if !frame.equals(expected) { mismatches += 1 }
+            let (frames, mismatches) = harness.consume(seconds: 2, comparingWith: expected) { frame in
                 #expect(frame.originX == 100 && frame.originY == 60)
                 #expect(frame.cursorX == 50 && frame.cursorY == 10)
             }
@@ -93,11 +85,7 @@ struct CaptureTests {
             #expect(harness.start() == .ready)
             #expect(harness.worker.geometry?.usesSharedMemory == false)
             let expected = image.crop(x: 10, y: 20, width: 300, height: 200)
-            var frames = 0
-            var mismatches = 0
-            harness.consume(seconds: 1.5) { frame in
-                frames += 1
-                if !frame.equals(expected) { mismatches += 1 }
+            let (frames, mismatches) = harness.consume(seconds: 1.5, comparingWith: expected) { frame in
                 #expect(frame.flags & CapturedFrame.Flags.withoutSharedMemory != 0)
             }
             #expect(harness.stop())

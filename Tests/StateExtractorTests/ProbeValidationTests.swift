@@ -24,36 +24,13 @@ struct ProbeValidationTests {
         let png = folder.appendingPathComponent("icon.png").path
         let made = try runPython("from PIL import Image; Image.new('RGB', (4, 3), (9, 8, 7)).save(__import__('sys').argv[1])", arguments: [png])
         #expect(made.status == 0, "\(made.stderr)")
-        let file = try writeProbeFile("""
-            [[probe]]
-            name = "hp"
-            kind = "bar"
-            region = [100, 50, 200, 10]
-            color = "#D01010"
-            tolerance = 40
-
-            [[probe]]
-            name = "tint"
-            kind = "mean"
-            region = [0, 0, 640, 480]
-
-            [[probe]]
-            name = "menu"
-            kind = "changed"
-            region = [10, 10, 64, 64]
-            threshold = 6
-
-            [[probe]]
-            name = "icon"
-            kind = "template"
-            region = [300, 300, 40, 40]
-            template = "icon.png"
-
-            [[probe]]
-            name = "game"
-            kind = "window"
-            match = "Quake"
-            """, in: folder)
+        let file = try writeProbeFile([
+            .bar("hp", region: [100, 50, 200, 10], color: "#D01010", tolerance: 40),
+            .mean("tint", region: [0, 0, 640, 480]),
+            .changed("menu", region: [10, 10, 64, 64], threshold: 6),
+            .template("icon", region: [300, 300, 40, 40], template: "icon.png"),
+            .window("game", match: "Quake"),
+        ], in: folder)
         let configuration = try ProbeConfiguration.load(path: file, screenWidth: 640, screenHeight: 480)
         #expect(configuration.fields.map(\.name) == [
             "cursor_x", "cursor_y", "hp", "tint_r", "tint_g", "tint_b", "menu_hash", "menu_changed",
@@ -111,32 +88,18 @@ struct ProbeValidationTests {
     }
 
     @Test func duplicateName() {
-        let message = failure("""
-            [[probe]]
-            name = "hp"
-            kind = "mean"
-            region = [0, 0, 10, 10]
-            [[probe]]
-            name = "hp"
-            kind = "bar"
-            region = [0, 0, 10, 10]
-            color = "#ffffff"
-            """)
+        let message = failure(ProbeTable.toml([
+            .mean("hp", region: [0, 0, 10, 10]),
+            .bar("hp", region: [0, 0, 10, 10], color: "#ffffff"),
+        ]))
         #expect(message.hasPrefix("\(path): probe 'hp': field 'name': duplicate probe name"), "\(message)")
     }
 
     @Test func derivedFieldCollision() {
-        let message = failure("""
-            [[probe]]
-            name = "tint"
-            kind = "mean"
-            region = [0, 0, 10, 10]
-            [[probe]]
-            name = "tint_r"
-            kind = "bar"
-            region = [0, 0, 10, 10]
-            color = "#ffffff"
-            """)
+        let message = failure(ProbeTable.toml([
+            .mean("tint", region: [0, 0, 10, 10]),
+            .bar("tint_r", region: [0, 0, 10, 10], color: "#ffffff"),
+        ]))
         #expect(message.hasPrefix("\(path): probe 'tint_r': field 'name': its sample field 'tint_r' collides with a field of probe 'tint'"), "\(message)")
         let cursor = failure("[[probe]]\nname = \"cursor_x\"\nkind = \"bar\"\nregion = [0, 0, 10, 10]\ncolor = \"#ffffff\"\n")
         #expect(cursor.contains("probe 'cursor_x': field 'name': its sample field 'cursor_x' collides with a field of the cursor"), "\(cursor)")

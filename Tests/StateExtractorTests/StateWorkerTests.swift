@@ -26,21 +26,10 @@ final class StateWorkerTests {
     private let dark = RGBColor(red: 0x20, green: 0x20, blue: 0x20)
 
     @Test func barFollowsRepaintsAtFiveSamplesPerSecond() throws {
-        let file = try writeProbeFile("""
-            [[probe]]
-            name = "hp"
-            kind = "bar"
-            region = [100, 50, 200, 10]
-            color = "#d01010"
-            tolerance = 40
-
-            [[probe]]
-            name = "mana"
-            kind = "bar"
-            region = [400, 100, 10, 100]
-            color = "#2040f0"
-            direction = "up"
-            """)
+        let file = try writeProbeFile([
+            .bar("hp", region: [100, 50, 200, 10], color: "#d01010", tolerance: 40),
+            .bar("mana", region: [400, 100, 10, 100], color: "#2040f0", direction: "up"),
+        ])
         screen.fill(100, 50, 200, 10, dark)
         screen.fill(100, 50, 74, 10, barColor)
         screen.fill(120, 50, 1, 10, dark)  // a one-pixel seam inside the fill is bridged
@@ -81,7 +70,7 @@ final class StateWorkerTests {
     }
 
     @Test func meanOfPaintedRegion() throws {
-        let file = try writeProbeFile("[[probe]]\nname = \"tint\"\nkind = \"mean\"\nregion = [10, 300, 40, 20]\n")
+        let file = try writeProbeFile([.mean("tint", region: [10, 300, 40, 20])])
         screen.fill(10, 300, 20, 20, RGBColor(red: 255, green: 0, blue: 0))
         screen.fill(30, 300, 20, 20, RGBColor(red: 0, green: 100, blue: 255))
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
@@ -98,7 +87,7 @@ final class StateWorkerTests {
     }
 
     @Test func changedFlagsTheSampleAfterARepaint() throws {
-        let file = try writeProbeFile("[[probe]]\nname = \"menu\"\nkind = \"changed\"\nregion = [200, 200, 64, 56]\n")
+        let file = try writeProbeFile([.changed("menu", region: [200, 200, 64, 56])])
         func paintRamp(rising: Bool) {
             for band in 0..<64 {
                 let level = UInt8(rising ? band * 4 : 255 - band * 4)
@@ -144,7 +133,7 @@ final class StateWorkerTests {
         let template = try RGBImage.loadPNG(path: png)
         #expect(template == RGBImage(width: 12, height: 10, pixels: expectedPixels))
 
-        let file = try writeProbeFile("[[probe]]\nname = \"icon\"\nkind = \"template\"\nregion = [200, 120, 80, 60]\ntemplate = \"icon.png\"\n", in: folder)
+        let file = try writeProbeFile([.template("icon", region: [200, 120, 80, 60], template: "icon.png")], in: folder)
         screen.fill(200, 120, 80, 60, RGBColor(red: 90, green: 120, blue: 60))
         screen.paint(template, at: 233, 141)
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
@@ -161,7 +150,7 @@ final class StateWorkerTests {
     }
 
     @Test func windowTitleClassPidAndGeometryOnFocus() throws {
-        let file = try writeProbeFile("[[probe]]\nname = \"game\"\nkind = \"window\"\nmatch = \"Zustand\"\n")
+        let file = try writeProbeFile([.window("game", match: "Zustand")])
         screen.warpPointer(x: 5, y: 5)
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
         #expect(try harness.start() == .ready)
@@ -210,17 +199,10 @@ final class StateWorkerTests {
     }
 
     @Test func ownConnectionAndOwnSegment() throws {
-        let file = try writeProbeFile("""
-            [[probe]]
-            name = "hp"
-            kind = "bar"
-            region = [100, 50, 200, 10]
-            color = "#d01010"
-            [[probe]]
-            name = "tint"
-            kind = "mean"
-            region = [300, 300, 30, 40]
-            """)
+        let file = try writeProbeFile([
+            .bar("hp", region: [100, 50, 200, 10], color: "#d01010"),
+            .mean("tint", region: [300, 300, 30, 40]),
+        ])
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
         let other = WorkerHarness(display: xvfb.name, probesPath: nil)
         #expect(try harness.start() == .ready)
@@ -238,7 +220,7 @@ final class StateWorkerTests {
     }
 
     @Test func badProbeFileFailsStartup() throws {
-        let file = try writeProbeFile("[[probe]]\nname = \"hp\"\nkind = \"bar\"\nregion = [600, 50, 200, 10]\ncolor = \"#d01010\"\n")
+        let file = try writeProbeFile([.bar("hp", region: [600, 50, 200, 10], color: "#d01010")])
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
         let outcome = try harness.start()
         #expect(outcome == .failed(worker: StateWorker.threadName,
@@ -255,7 +237,7 @@ final class StateWorkerTests {
     }
 
     @Test func lostDisplayEndsTheSession() throws {
-        let file = try writeProbeFile("[[probe]]\nname = \"tint\"\nkind = \"mean\"\nregion = [0, 0, 10, 10]\n")
+        let file = try writeProbeFile([.mean("tint", region: [0, 0, 10, 10])])
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
         #expect(try harness.start() == .ready)
         harness.waitForSamples(2)
@@ -272,7 +254,7 @@ final class StateWorkerTests {
         defer { xvfb.kill() }
         let screen = try TestXConnection(xvfb.name)
         defer { screen.close() }
-        let file = try writeProbeFile("[[probe]]\nname = \"hp\"\nkind = \"bar\"\nregion = [100, 50, 200, 10]\ncolor = \"#d01010\"\n")
+        let file = try writeProbeFile([.bar("hp", region: [100, 50, 200, 10], color: "#d01010")])
         screen.fill(100, 50, 200, 10, RGBColor(red: 0, green: 0, blue: 0))
         screen.fill(100, 50, 130, 10, RGBColor(red: 0xd0, green: 0x10, blue: 0x10))
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
@@ -291,29 +273,13 @@ final class StateWorkerTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let png = folder.appendingPathComponent("icon.png").path
         _ = try runPython("from PIL import Image; Image.new('RGB', (8, 8), (250, 200, 0)).save(__import__('sys').argv[1])", arguments: [png])
-        let file = try writeProbeFile("""
-            [[probe]]
-            name = "hp"
-            kind = "bar"
-            region = [100, 50, 200, 10]
-            color = "#d01010"
-            [[probe]]
-            name = "tint"
-            kind = "mean"
-            region = [0, 0, 320, 240]
-            [[probe]]
-            name = "menu"
-            kind = "changed"
-            region = [200, 200, 64, 56]
-            [[probe]]
-            name = "icon"
-            kind = "template"
-            region = [400, 300, 64, 64]
-            template = "icon.png"
-            [[probe]]
-            name = "game"
-            kind = "window"
-            """, in: folder)
+        let file = try writeProbeFile([
+            .bar("hp", region: [100, 50, 200, 10], color: "#d01010"),
+            .mean("tint", region: [0, 0, 320, 240]),
+            .changed("menu", region: [200, 200, 64, 56]),
+            .template("icon", region: [400, 300, 64, 64], template: "icon.png"),
+            .window("game"),
+        ], in: folder)
         screen.fill(100, 50, 200, 10, dark)
         screen.fill(400, 300, 64, 64, dark)
         screen.fill(420, 310, 8, 8, RGBColor(red: 250, green: 200, blue: 0))
@@ -404,7 +370,7 @@ final class StateWorkerTests {
     /// A grab that fails with an X error (the screen shrank under the probe) costs that sample's values, is
     /// counted and noted, and sampling goes on.
     @Test func xErrorsAreCountedAndSamplingContinues() throws {
-        let file = try writeProbeFile("[[probe]]\nname = \"tint\"\nkind = \"mean\"\nregion = [400, 300, 20, 20]\n")
+        let file = try writeProbeFile([.mean("tint", region: [400, 300, 20, 20])])
         screen.fill(400, 300, 20, 20, RGBColor(red: 10, green: 20, blue: 30))
         let harness = WorkerHarness(display: xvfb.name, probesPath: file)
         #expect(try harness.start() == .ready)

@@ -91,3 +91,8 @@ func writeProbeFile(_ text: String, name: String = "probes.toml", in folder: URL
     try text.write(to: url, atomically: true, encoding: .utf8)
     return url.path
 }
+
+/// Writes a probe file holding `tables` inside a fresh temporary folder (or `folder`) and returns its path.
+func writeProbeFile(_ tables: [ProbeTable], in folder: URL? = nil) throws -> String {
+    try writeProbeFile(ProbeTable.toml(tables), in: folder)
+}

@@ -10,16 +10,8 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Starts `path` with `arguments`; stdout and stderr are collected in the background.
     public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let (process, out, err) = pipedProcess(path, arguments, environment: environment)
+        self.process = process
         process.standardInput = FileHandle.nullDevice
         out.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let chunk = handle.availableData

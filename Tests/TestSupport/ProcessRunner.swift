@@ -10,16 +10,7 @@ public struct ToolResult: Sendable {
 /// Runs `path` with `arguments` to completion and collects its output.
 @discardableResult
 public func runTool(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws -> ToolResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+    let (process, out, err) = pipedProcess(path, arguments, environment: environment)
     let input = Pipe()
     process.standardInput = input
     try process.run()
@@ -37,6 +28,22 @@ public func runTool(_ path: String, _ arguments: [String], environment: [String:
         stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errData.value, as: UTF8.self)
     )
+}
+
+/// A process for `path` with `arguments`, `environment` laid over this process's own, and stdout and stderr on
+/// fresh pipes; the caller chooses stdin and how to read the pipes.
+func pipedProcess(_ path: String, _ arguments: [String], environment: [String: String]?) -> (process: Process, stdout: Pipe, stderr: Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    return (process, out, err)
 }
 
 /// A data buffer filled by one thread and read by another.

@@ -25,14 +25,7 @@ from make_session import START_NS, write_session
 from recorder_reader.evdev import EV_KEY, EV_REL
 from test_swift_recorded import FIXTURES, RECORDER, display, record  # noqa: F401  (the Xvfb fixture)
 
-STATE_CONFIG = """
-[[probe]]
-name = "hp"
-kind = "bar"
-region = [10, 10, 100, 10]
-color = "#d01010"
-tolerance = 40
-"""
+HP_PROBES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "hp_bar_probes.toml")
 
 
 def run(*args, check=True):
@@ -45,14 +38,12 @@ def run(*args, check=True):
 @pytest.fixture(scope="module")
 def session_file(display, tmp_path_factory):  # noqa: F811
     folder = tmp_path_factory.mktemp("export")
-    config = folder / "state.toml"
-    config.write_text(STATE_CONFIG)
     path = folder / "session.h5"
     mouse = "replay:%s,%s" % (os.path.join(FIXTURES, "ps2-generic-mouse.desc"),
                               os.path.join(FIXTURES, "ps2-generic-mouse.events"))
     keyboard = "replay:" + os.path.join(FIXTURES, "logitech-k400-plus.events")
     record(display, path, "--duration", "3", "--fps", "30", "--keyframe-interval", "10",
-           "--input", mouse, "--input", keyboard, "--state-config", config)
+           "--input", mouse, "--input", keyboard, "--state-config", HP_PROBES)
     return path
 
 

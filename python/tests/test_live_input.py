@@ -47,15 +47,20 @@ def assert_not_refused(notes):
     assert not [n for n in notes if n[0] == "device-unreadable"], notes
 
 
+def record_usb_keyboard(display, out, seconds, feed_option, feed_file):
+    """Records `seconds` with the USB keyboard dump emulated as /dev/input/event5 and fed `feed_file`
+    (`-e` an evemu recording, `-s` a umockdev script); returns the recorder's (returncode, stderr)."""
+    node = (os.path.join(UMOCKDEV, "usbkbd.umockdev"), os.path.join(UMOCKDEV, "usbkbd.ioctl"), "/dev/input/event5")
+    return um.record_under_umockdev(RECORDER, display, out, seconds, [(*node, feed_option, feed_file)])
+
+
 def test_usb_keyboard_dump_fed_an_evemu_recording_records_every_event(display, tmp_path):  # noqa: F811
     """The issue's command: the raw USB keyboard dump (evtest's buffer sizes, no EVIOCSCLOCKID)."""
     feed = os.path.join(EVEMU, "logitech-k400-plus.events")
     _, expected = um.parse_evemu(feed)
     out = str(tmp_path / "k.h5")
     # The recording spans 11.6 s and umockdev plays it in real time.
-    rc, log = um.record_under_umockdev(
-        RECORDER, display, out, 12.5,
-        [(os.path.join(UMOCKDEV, "usbkbd.umockdev"), os.path.join(UMOCKDEV, "usbkbd.ioctl"), "/dev/input/event5", "-e", feed)])
+    rc, log = record_usb_keyboard(display, out, 12.5, "-e", feed)
     assert rc == 0, log
     rows, devices, notes, _ = stored(out)
     assert triples(rows) == [(t, c, v) for _, t, c, v in expected]
@@ -70,9 +75,7 @@ def test_usb_keyboard_dump_fed_its_script(display, tmp_path):  # noqa: F811
     script = os.path.join(UMOCKDEV, "usbkbd.script")
     expected = [record for _, records in um.parse_script(script) for record in records]
     out = str(tmp_path / "s.h5")
-    rc, log = um.record_under_umockdev(
-        RECORDER, display, out, 3,
-        [(os.path.join(UMOCKDEV, "usbkbd.umockdev"), os.path.join(UMOCKDEV, "usbkbd.ioctl"), "/dev/input/event5", "-s", script)])
+    rc, log = record_usb_keyboard(display, out, 3, "-s", script)
     assert rc == 0, log
     rows, _, notes, _ = stored(out)
     assert triples(rows) == expected and len(expected) == 15
