@@ -25,6 +25,8 @@ public struct WriterConfiguration: Sendable {
     public var referencePolicy: ReferencePolicy
     /// Bytes the writer leaves free on the file system; below it the session ends as disk-full.
     public var reservedFreeBytes: Int64
+    /// The session's `min_free` and `quota` (checked with the reserve before each frame); nil: the reserve only.
+    public var diskBudget: DiskBudget?
     /// Threads that compress frames beside the writer (see `CompressionPool`).
     public var compressionThreads: Int
     /// Test-only: each compression at the session's own level takes this much longer, which forces the
@@ -51,6 +53,7 @@ public struct WriterConfiguration: Sendable {
         referencePolicy: ReferencePolicy = WriterConfiguration.defaultReferencePolicy,
         reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes,
         compressionThreads: Int = WriterConfiguration.defaultCompressionThreads,
+        diskBudget: DiskBudget? = nil,
         testCompressionDelayNs: Int64 = WriterConfiguration.testCompressionDelayFromEnvironment
     ) {
         self.path = path
@@ -65,6 +68,7 @@ public struct WriterConfiguration: Sendable {
         self.referencePolicy = referencePolicy
         self.reservedFreeBytes = reservedFreeBytes
         self.compressionThreads = compressionThreads
+        self.diskBudget = diskBudget
         self.testCompressionDelayNs = testCompressionDelayNs
     }
 }

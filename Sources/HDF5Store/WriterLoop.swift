@@ -200,8 +200,7 @@ final class WriterLoop {
     private func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded, effort: CompressionEffort = .best) {
         guard !writesStopped else { return }
         let frame = pending.frame
-        if let free = freeBytes(), free < Int64(encoded.size) + configuration.reservedFreeBytes {
-            let message = "disk full: \(free) bytes free on the file system of \(file.path), keeping \(configuration.reservedFreeBytes) in reserve; session ended"
+        if let message = diskRefusal(nextBytes: Int64(encoded.size)) {
             notes.post("disk-full", message)
             fail(RecorderErrorBox(message: message, errno: ENOSPC), fileStillHealthy: true)
             return
@@ -296,6 +295,19 @@ final class WriterLoop {
         if !fileStillHealthy { fileHealthy = false }
     }
     private var fileHealthy = true
+
+    /// Why the next `nextBytes` may not be written (the reserve, `min_free`, `quota`), or nil.
+    private func diskRefusal(nextBytes: Int64) -> String? {
+        let free = freeBytes()
+        if let free, free < nextBytes + configuration.reservedFreeBytes {
+            return "disk full: \(free) bytes free on the file system of \(file.path), keeping \(configuration.reservedFreeBytes) in reserve; session ended"
+        }
+        if let budget = configuration.diskBudget,
+           let reason = budget.refusal(freeBytes: free, activeFileBytes: file.fileBytes, nextBytes: nextBytes) {
+            return "disk full: \(reason); session ended"
+        }
+        return nil
+    }
 
     private func freeBytes() -> Int64? {
         var info = statvfs()

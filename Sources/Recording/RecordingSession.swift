@@ -23,6 +23,8 @@ public final class RecordingSession: Sendable {
     private let input: InputWorker
     private let state: StateWorker
     private let running = Mutex<Running>(Running())
+    /// The session's `min_free`/`quota` as the writer consults them; nil without bounds.
+    let diskBudget: DiskBudget?
 
     /// How long a producer thread may take to stop before it is named in the log and left behind.
     public static let producerStopTimeout: Int64 = 3_000_000_000
@@ -30,6 +32,8 @@ public final class RecordingSession: Sendable {
     public static let writerStopTimeout: Int64 = 60_000_000_000
     /// How long threads may take to open displays, devices and the file.
     public static let startupTimeout: Int64 = 15_000_000_000
+    /// How often the output folder is measured for the quota (on the thread that waits for the session).
+    public static let diskMeasureIntervalNs: Int64 = 1_000_000_000
 
     private struct Running {
         var phase = "created"
@@ -48,6 +52,12 @@ public final class RecordingSession: Sendable {
         // Every line of the session's threads names its file, so a daemon's log tells sessions apart.
         logger[metadataKey: "session"] = .string(URL(fileURLWithPath: options.output).lastPathComponent)
         self.logger = logger
+        if let bounds = options.diskBounds, bounds.bounds {
+            diskBudget = DiskBudget(bounds: bounds, folder: URL(fileURLWithPath: options.output).deletingLastPathComponent().path,
+                                    activeFile: URL(fileURLWithPath: options.output).lastPathComponent)
+        } else {
+            diskBudget = nil
+        }
         capture = CaptureWorker(
             configuration: CaptureConfiguration(display: options.display, fps: options.fps, region: options.region, window: options.window),
             control: control, statistics: statistics, frames: channels.frames, notes: channels.notes, logger: logger)
@@ -89,6 +99,7 @@ public final class RecordingSession: Sendable {
             throw .failed("capture or state thread arrived without publishing its layout")
         }
 
+        diskBudget?.measure()
         // Tick 0 lies far enough ahead that the writer has created the file by then.
         let sessionStart = MonotonicClock.now() + 250_000_000
         let writer = SessionWriter(
@@ -97,7 +108,7 @@ public final class RecordingSession: Sendable {
                 stateFields: schema.fields, stateAttributes: schema.attributes,
                 inputAttributes: ["sources": Self.json(options.inputs.map(\.description))],
                 rootAttributes: ["options_json": Self.optionsJSON(options), "recorder_version": RecorderVersion.current],
-                sessionStartNs: sessionStart, monoToUTCNs: MonotonicClock.monotonicToUTCOffset()),
+                sessionStartNs: sessionStart, monoToUTCNs: MonotonicClock.monotonicToUTCOffset(), diskBudget: diskBudget),
             control: control, statistics: statistics, channels: channels, logger: logger)
         let writerReady = StartupBarrier(workers: [SessionWriter.threadName])
         let writerThread: NamedThread
@@ -136,15 +147,16 @@ public final class RecordingSession: Sendable {
     /// Blocks until the session ends (duration, stop, lost display, write error), then stops every
     /// thread, seals the file and returns the summary. Safe to call once.
     public func wait() -> SessionReport {
-        if let duration = options.duration, let t0 = control.startedAt {
-            let deadline = t0 + Int64(duration * 1e9)
-            if control.sleep(until: deadline) { control.requestStop(.duration) }
-        } else {
-            while !control.shouldStop {
-                let seen = control.bell.sequence
-                if control.shouldStop { break }
-                control.bell.wait(seen: seen, timeoutNanoseconds: 1_000_000_000)
+        let end = options.duration.flatMap { duration in control.startedAt.map { $0 + Int64(duration * 1e9) } }
+        // Wakes at least once per measuring interval: the quota's folder walk runs here, off the writer.
+        while true {
+            let next = min(end ?? .max, MonotonicClock.now() + Self.diskMeasureIntervalNs)
+            guard control.sleep(until: next) else { break }
+            if let end, MonotonicClock.now() >= end {
+                control.requestStop(.duration)
+                break
             }
+            diskBudget?.measure()
         }
         return finish()
     }

@@ -53,4 +53,10 @@ int CLinuxShim_evdev_name(int fd, char *buffer, int length);
 int CLinuxShim_evdev_bits(int fd, int type, uint8_t *buffer, int length);
 /// EVIOCSCLOCKID: switches the fd's event timestamps to clockid.
 int CLinuxShim_evdev_set_clock(int fd, int clockid);
+
+// Child processes (ChildProcess): the GNU names Swift's Glibc import does not reach.
+/// pipe2(fds, O_CLOEXEC | O_NONBLOCK): 0 on success, else -1 with errno.
+int CLinuxShim_pipe_cloexec_nonblock(int fds[2]);
+/// POSIX_SPAWN_SETSID: the child starts its own session (and process group).
+short CLinuxShim_posix_spawn_setsid_flag(void);
 #endif
