@@ -1,4 +1,5 @@
 import CHDF5Shim
+import CLinuxShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,14 +7,14 @@ import RecorderCore
 
 extension SessionFile {
     /// Renames a part prepared under a hidden name to `finalPath`, never replacing a file there
-    /// (link, then unlink of the hidden name). The writer's descriptor and lock stay on the same inode.
+    /// (RENAME_NOREPLACE). The writer's descriptor and lock stay on the same inode, and `pinned`'s
+    /// /proc name (which HDF5 reopens to seal) follows it.
     func moveIntoPlace(_ finalPath: String) throws(RecorderErrorBox) {
-        guard link(path, finalPath) == 0 else {
+        guard CLinuxShim_rename_noreplace(path, finalPath) == 0 else {
             let saved = errno
             let why = saved == EEXIST ? "it already exists (a session never replaces a file)" : errnoText(saved)
             throw RecorderErrorBox(message: "cannot move the next part to \(finalPath): \(why)", errno: saved)
         }
-        unlink(path)
         path = finalPath
         pinned.path = finalPath
     }

@@ -60,7 +60,8 @@ public final class SessionWriter: Sendable {
             }
             return
         }
-        logger.info("writing \(configuration.path) (\(configuration.options.codec.rawValue), keyframe interval \(configuration.options.keyframeInterval))")
+        let target = configuration.parts == nil ? configuration.path : "\(SessionManifest.partPath(output: configuration.path, number: 1)) and the parts after it"
+        logger.info("writing \(target) (\(configuration.options.codec.rawValue), keyframe interval \(configuration.options.keyframeInterval))")
         startup.arrive(Self.threadName)
         loop.drainUntilProducersFinish()
         let finished = loop.finish()
