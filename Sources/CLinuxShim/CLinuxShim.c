@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -75,3 +76,6 @@ int CLinuxShim_evdev_set_clock(int fd, int clockid) { return ioctl(fd, EVIOCSCLO
 
 int CLinuxShim_pipe_cloexec_nonblock(int fds[2]) { return pipe2(fds, O_CLOEXEC | O_NONBLOCK); }
 short CLinuxShim_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+int CLinuxShim_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}

@@ -170,7 +170,7 @@ public final class UploadScheduler {
             if termination == .exited(0) && jobs[index].terminatedAt == nil {
                 jobs[index].upload.state = "uploaded"
                 jobs[index].upload.lastError = nil
-                jobs[index].upload.finishedAtUTC = UTCStamp.now()
+                jobs[index].upload.finishedAtUTC = MonotonicClock.iso8601(utcNs: MonotonicClock.wallNow())
                 logger.info("part uploaded (attempt \(jobs[index].upload.attempts))", metadata: ["part": "\(jobs[index].file)"])
             } else {
                 let what = jobs[index].terminatedAt != nil
@@ -199,7 +199,7 @@ public final class UploadScheduler {
         jobs[index].upload.lastError = Self.bounded("attempt \(attempts): \(reason)")
         if attempts >= hook.attempts {
             jobs[index].upload.state = "failed"
-            jobs[index].upload.finishedAtUTC = UTCStamp.now()
+            jobs[index].upload.finishedAtUTC = MonotonicClock.iso8601(utcNs: MonotonicClock.wallNow())
             logger.error("upload failed after \(attempts) attempts: \(reason)", metadata: ["part": "\(jobs[index].file)"])
             note("upload-failed", "part \(jobs[index].part) (\(jobs[index].file)) not uploaded after \(attempts) attempts: \(Self.bounded(reason, limit: 300))")
         } else {
