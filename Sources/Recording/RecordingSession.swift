@@ -252,6 +252,12 @@ public final class RecordingSession: Sendable {
             report.manifest = keeper.path
             report.parts = manifest.parts.count
             report.part = manifest.parts.last?.number
+            report.partsSealed = manifest.closedPartCount
+            if options.uploadHook != nil { report.uploads = manifest.uploadCounts }
+        }
+        if let diskBudget {
+            report.disk = SessionReport.Disk(budget: diskBudget, freeBytes: report.freeDiskBytes,
+                                             activeFileBytes: counters.fileBytes)
         }
         return report
     }
