@@ -46,6 +46,9 @@ extension DaemonConfiguration {
                 }
                 command.append(text)
             }
+            guard !command.isEmpty else {
+                throw .invalidConfiguration("'\(key)' must list 1 to \(UploadHook.Limits.arguments.upperBound) arguments (the program first), got none")
+            }
             hook.command = command
         case "uploadtimeout": hook.timeoutSeconds = try seconds()
         case "uploadattempts": hook.attempts = try integer()
@@ -59,8 +62,8 @@ extension DaemonConfiguration {
         default:
             throw .invalidConfiguration("unknown key '\(key)'")
         }
-        options.uploadHook = hook
-        options.diskBounds = bounds
+        if hook != UploadHook(command: []) || options.uploadHook != nil { options.uploadHook = hook }
+        if bounds != DiskBounds() || options.diskBounds != nil { options.diskBounds = bounds }
     }
 
     /// Checks what the fleet keys built together: upload settings need a command, deleting parts needs
