@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "HDF5Store",
-            dependencies: ["RecorderCore", "FrameCodec", "CHDF5Shim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RecorderCore", "FrameCodec", "CHDF5Shim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .executableTarget(name: "storage-bench", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
@@ -127,6 +127,7 @@ let package = Package(
         .testTarget(name: "FrameCodecTests", dependencies: ["FrameCodec", "CFrameKernels", "CChunkCodec", "RecorderCore"], swiftSettings: strictSwift),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "FleetTests", dependencies: ["Recording", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
     ]
 )

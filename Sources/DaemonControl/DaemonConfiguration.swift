@@ -13,6 +13,8 @@ import TOMLKit
 /// input = ["auto"]
 /// state_config = "probes.toml"     # relative paths are relative to this file
 /// display = ":0"
+/// on_part_sealed = ["rclone", "copy", "{path}", "remote:bucket/{session}/"]
+/// quota = "500G"                    # also min_free, upload_timeout, upload_attempts, delete_uploaded_parts
 /// [meta]
 /// site = "lab-3"
 /// ```
@@ -71,6 +73,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
             switch SessionOptionFields.normalize(key) {
             case "outputdir": configuration.outputDirectory = try path()
             case "socket": configuration.socketPath = try path()
+            case let name where fleetKeys.contains(name):
+                do {
+                    try applyFleetKey(key, value, to: &configuration.sessionDefaults)
+                } catch {
+                    throw .invalidConfiguration("\(source): \(error.description)")
+                }
             default:
                 do {
                     try SessionOptionFields.apply(key, value, to: &configuration.sessionDefaults, baseDirectory: baseDirectory)
@@ -82,6 +90,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         var probe = configuration.sessionDefaults
         probe.output = "/check"
         do {
+            try checkFleet(&configuration.sessionDefaults)
             try probe.validate()
         } catch {
             throw .invalidConfiguration("\(source): \(error.description)")

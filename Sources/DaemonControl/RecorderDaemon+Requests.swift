@@ -154,7 +154,13 @@ extension RecorderDaemon {
         let inspectUntil = MonotonicClock.now() + Self.listInspectionBudgetNs
         var leftOut = 0
         var sessions: [JSONValue] = []
-        for entry in SessionDirectory.sessionFiles(in: directory) {
+        // Split sessions are listed once, from their manifests, with their parts under them.
+        let split = SessionDirectory.splitSessions(in: directory)
+        let activeManifest = active.map { SessionManifest.manifestPath(output: $0.file) }
+        for session in split.sessions {
+            sessions.append(SessionDirectory.listEntry(session, directory: directory, recording: session.path == activeManifest))
+        }
+        for entry in SessionDirectory.sessionFiles(in: directory) where !SessionDirectory.isPart(entry, of: split.sessions) {
             var item: [String: JSONValue] = [
                 "name": .string(entry.name), "file": .string(entry.path), "size_bytes": .int(entry.size),
                 "modified_utc": .string(SessionDirectory.utcText(entry.modified)),
@@ -171,6 +177,9 @@ extension RecorderDaemon {
             sessions.append(.object(item))
         }
         var reply: [String: JSONValue] = ["ok": true, "output_dir": .string(directory), "sessions": .array(sessions)]
+        if split.leftOut > 0 {
+            reply["manifests_left_out"] = .int(Int64(split.leftOut))
+        }
         if hooks.summarize != nil && !mayInspect {
             reply["note"] = "summaries of files not inspected before this session started are left out while it records"
         } else if hooks.summarize != nil && leftOut > 0 {

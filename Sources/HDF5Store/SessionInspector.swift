@@ -47,6 +47,17 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var meta: [String: String]
     /// The writer's end-of-session counters (summary_json), when present.
     public var summaryJSON: String
+    /// Tick and CLOCK_MONOTONIC time of the first and last stored frame (nil without frames).
+    public var firstTick: Int64? = nil
+    public var lastTick: Int64? = nil
+    public var firstTimestampNs: Int64? = nil
+    public var lastTimestampNs: Int64? = nil
+    /// Parts of a split session only (root attributes `session_id`, `part_number`,
+    /// `previous_part_last_tick`, `part_final`); nil in a whole-session file.
+    public var sessionID: String? = nil
+    public var partNumber: Int64? = nil
+    public var previousPartLastTick: Int64? = nil
+    public var partFinal: Bool? = nil
 }
 
 /// One input device as `recorder inspect` shows it.
@@ -155,7 +166,11 @@ public enum SessionInspector {
             inputDevices: deviceSummaries(file, limit: limit),
             stateSamples: rows(SessionSchema.State.samplesPath), stateFields: memberNames(file, SessionSchema.State.samplesPath),
             windowChanges: rows(SessionSchema.State.window.path), notes: rows(SessionSchema.Log.notes.path),
-            fileBytes: fileBytes, meta: meta, summaryJSON: attr(file, Root.summaryJSON))
+            fileBytes: fileBytes, meta: meta, summaryJSON: attr(file, Root.summaryJSON),
+            firstTick: ticks.first, lastTick: ticks.last, firstTimestampNs: timestamps.first, lastTimestampNs: timestamps.last,
+            sessionID: HDF5.readAttributeText(file, Root.sessionID), partNumber: HDF5.readAttributeText(file, Root.partNumber).flatMap { Int64($0) },
+            previousPartLastTick: HDF5.readAttributeText(file, Root.previousPartLastTick).flatMap { Int64($0) },
+            partFinal: HDF5.readAttributeText(file, Root.partFinal).map { $0 == "1" })
     }
 
     /// Each device row with its event count (from `/input/events`' device column) and its axes.

@@ -25,11 +25,27 @@ public struct WriterConfiguration: Sendable {
     public var referencePolicy: ReferencePolicy
     /// Bytes the writer leaves free on the file system; below it the session ends as disk-full.
     public var reservedFreeBytes: Int64
+    /// The session's `min_free` and `quota` (checked with the reserve before each frame); nil: the reserve only.
+    public var diskBudget: DiskBudget?
     /// Threads that compress frames beside the writer (see `CompressionPool`).
     public var compressionThreads: Int
     /// Test-only: each compression at the session's own level takes this much longer, which forces the
     /// pipeline behind so tests can watch compression degrade (0 in real use).
     public var testCompressionDelayNs: Int64
+    /// Set for a split session: `path` is then NAME.h5, never created; the parts are NAME.partNNNN.h5.
+    public var parts: Parts?
+
+    /// What a split session's writer needs beyond the options' `SplitPolicy`.
+    public struct Parts: Sendable {
+        /// The UUID every part carries (root attribute `session_id`) and the manifest names.
+        public var sessionID: String
+        public var policy: SplitPolicy
+
+        public init(sessionID: String, policy: SplitPolicy) {
+            self.sessionID = sessionID
+            self.policy = policy
+        }
+    }
 
     /// The test-only delay from `RECORDER_TEST_COMPRESSION_DELAY_MS` (0 to 1000; anything else is 0),
     /// so a real `recorder record` can be forced behind.
@@ -51,6 +67,7 @@ public struct WriterConfiguration: Sendable {
         referencePolicy: ReferencePolicy = WriterConfiguration.defaultReferencePolicy,
         reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes,
         compressionThreads: Int = WriterConfiguration.defaultCompressionThreads,
+        diskBudget: DiskBudget? = nil,
         testCompressionDelayNs: Int64 = WriterConfiguration.testCompressionDelayFromEnvironment
     ) {
         self.path = path
@@ -65,6 +82,7 @@ public struct WriterConfiguration: Sendable {
         self.referencePolicy = referencePolicy
         self.reservedFreeBytes = reservedFreeBytes
         self.compressionThreads = compressionThreads
+        self.diskBudget = diskBudget
         self.testCompressionDelayNs = testCompressionDelayNs
     }
 }

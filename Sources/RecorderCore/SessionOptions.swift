@@ -72,6 +72,10 @@ public struct SessionOptions: Sendable, Equatable, Codable {
     public var motionReference: Bool?
     /// When the session moves on to its next part file; nil (or no limit) writes one file.
     public var split: SplitPolicy?
+    /// The command run for each sealed part (`on_part_sealed`); nil runs none.
+    public var uploadHook: UploadHook?
+    /// Free space to leave and the output folder's quota; nil or no bound: only the writer's small reserve.
+    public var diskBounds: DiskBounds?
 
     /// Whether the file is format 2: the motion reference is wanted and residuals exist to use it.
     public var usesMotionReference: Bool { (motionReference ?? true) && keyframeInterval > 1 }
@@ -101,7 +105,7 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         codec: Codec = .zstd, compressionLevel: Int = 1, keyframeInterval: Int = SessionOptions.defaultKeyframeInterval,
         inputs: [InputSource] = [.auto], stateConfig: String? = nil, meta: [MetaEntry] = [],
         redactKeys: Bool = false, inputFocus: String? = nil, duration: Double? = nil, stateRate: Double = 5,
-        motionReference: Bool? = nil, split: SplitPolicy? = nil
+        motionReference: Bool? = nil, split: SplitPolicy? = nil, uploadHook: UploadHook? = nil, diskBounds: DiskBounds? = nil
     ) {
         self.output = output
         self.display = display
@@ -120,6 +124,8 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         self.stateRate = stateRate
         self.motionReference = motionReference
         self.split = split
+        self.uploadHook = uploadHook
+        self.diskBounds = diskBounds
     }
 
     /// Checks every field against its range (`Limits`); the message names the option and the range.
@@ -153,6 +159,8 @@ public struct SessionOptions: Sendable, Equatable, Codable {
         }
         if let region { try region.validate() }
         if let split { try split.validate() }
+        if let uploadHook { try uploadHook.validate() }
+        if let diskBounds { try diskBounds.validate() }
         if region != nil && window != nil { throw .invalidConfiguration("--region and --window cannot be used together") }
         if let window, window.isEmpty { throw .invalidConfiguration("--window needs a non-empty TEXT") }
         try checkLength(window, L.maxTextBytes, "--window")

@@ -25,11 +25,25 @@ public struct SessionReport: Sendable, Codable, Equatable {
     public var stuckThreads: [String]
     /// Set when the session failed; what went wrong.
     public var error: String?
+    /// Split sessions only: the manifest's path, the number of the part now written (or last written),
+    /// and how many parts exist. `file` then names that part.
+    public var manifest: String?
+    public var part: Int?
+    public var parts: Int?
+    /// Split sessions: parts sealed (or repaired) so far.
+    public var partsSealed: Int?
+    /// With an upload hook: parts per upload state (see `SessionManifest.uploadCounts`).
+    public var uploads: [String: Int]?
+    /// With `min_free` or `quota`: the headroom left.
+    public var disk: Disk?
 
     /// A one-line human summary, as `recorder record` prints it at the end.
     public var humanSummary: String {
         var lines: [String] = []
         lines.append("file: \(file)")
+        if let manifest, let parts { lines.append("parts: \(parts) (\(partsSealed ?? 0) sealed), manifest \(manifest)") }
+        if let uploads { lines.append("uploads: " + Self.describe(uploads)) }
+        if let disk { lines.append("disk: " + disk.summary) }
         if let endReason { lines.append("ended: \(endReason)" + (endDetail.map { " (\($0))" } ?? "") + (cleanShutdown == true ? ", sealed cleanly" : ", NOT sealed cleanly")) }
         lines.append(String(format: "duration: %.2f s", durationSeconds))
         if let width, let height { lines.append("video: \(width)x\(height) @ \(fps) fps, codec \(codec)") }
@@ -41,6 +55,15 @@ public struct SessionReport: Sendable, Codable, Equatable {
         if !stuckThreads.isEmpty { lines.append("threads that did not stop in time: \(stuckThreads.joined(separator: ", "))") }
         if let error { lines.append("error: \(error)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Upload states in the order people read them, and "deleted".
+    public static let uploadStates = ["uploaded", "running", "queued", "retrying", "failed", "skipped", "deleted"]
+
+    /// `3 uploaded, 1 failed` in a fixed order of states.
+    public static func describe(_ uploads: [String: Int]) -> String {
+        let text = uploadStates.compactMap { state in uploads[state].map { "\($0) \(state)" } }.joined(separator: ", ")
+        return text.isEmpty ? "none yet" : text
     }
 
     /// JSON with sorted keys, one line.

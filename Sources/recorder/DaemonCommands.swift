@@ -2,6 +2,7 @@ import ArgumentParser
 import DaemonControl
 import Foundation
 import RecorderCore
+import Recording
 
 /// `recorder start --name NAME [--socket PATH] [session options]`: ask recorderd to start a session.
 struct StartCommand: ParsableCommand {
@@ -123,6 +124,10 @@ struct ListCommand: ParsableCommand {
         Console.out("\(sessions.count) session(s) in \(reply["output_dir"]?.stringValue ?? "?")")
         for session in sessions {
             var line = "\(session["name"]?.stringValue ?? "?")  \(DaemonReplyText.bytes(session["size_bytes"]?.intValue ?? 0))  \(session["modified_utc"]?.stringValue ?? "")"
+            if session["split"] == true {
+                Console.out(line + "  " + DaemonReplyText.splitSummary(session))
+                continue
+            }
             if session["recording"] == true {
                 line += "  (recording)"
             } else if let summary = session["summary"] {
@@ -155,7 +160,37 @@ enum DaemonReplyText {
             lines.append("written: \(bytes(reply["bytes_written"]?.intValue ?? 0))" + (reply["free_disk_bytes"]?.intValue.map { ", \(bytes($0)) free on disk" } ?? ""))
         }
         if let clean = reply["clean_shutdown"]?.boolValue { lines.append(clean ? "sealed cleanly" : "NOT sealed cleanly") }
+        if let report = reply["report"] {
+            if let parts = report["parts"]?.intValue {
+                lines.append("parts: \(parts) (\(report["parts_sealed"]?.intValue ?? 0) sealed), now part \(report["part"]?.intValue ?? 0)")
+            }
+            if let uploads = report["uploads"] { lines.append("uploads: " + uploadCounts(uploads)) }
+            if let disk = report["disk"] {
+                var items: [String] = []
+                if let free = disk["free_bytes"]?.intValue { items.append("\(bytes(free)) free" + (disk["min_free_bytes"]?.intValue.map { " (min_free \(bytes($0)))" } ?? "")) }
+                if let quota = disk["quota_bytes"]?.intValue, let used = disk["quota_used_bytes"]?.intValue {
+                    items.append("quota \(bytes(used)) of \(bytes(quota)) used, \(bytes(disk["quota_left_bytes"]?.intValue ?? 0)) left")
+                }
+                lines.append("disk: " + items.joined(separator: ", "))
+            }
+        }
         return lines
+    }
+
+    /// `3 uploaded, 1 failed` from an object of counts per upload state.
+    static func uploadCounts(_ counts: JSONValue) -> String {
+        var values: [String: Int] = [:]
+        for state in SessionReport.uploadStates { if let count = counts[state]?.intValue { values[state] = Int(count) } }
+        return SessionReport.describe(values)
+    }
+
+    /// One line for a split session of `list`: parts, sealed, uploads, or the manifest's error.
+    static func splitSummary(_ session: JSONValue) -> String {
+        if let error = session["manifest_error"]?.stringValue { return "bad manifest: \(error)" }
+        var text = "\(session["part_count"]?.intValue ?? 0) parts, \(session["parts_sealed"]?.intValue ?? 0) sealed"
+        if session["recording"] == true { text += " (recording)" } else if let reason = session["end_reason"]?.stringValue { text += ", ended: \(reason)" }
+        if let uploads = session["uploads"], uploads != [:] { text += "; uploads: " + uploadCounts(uploads) }
+        return text
     }
 
     static func bytes(_ count: Int64) -> String {

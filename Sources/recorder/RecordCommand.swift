@@ -25,6 +25,8 @@ struct RecordCommand: ParsableCommand {
 
     @OptionGroup var session: SessionOptionArguments
 
+    @OptionGroup(title: "Uploads and disk bounds") var fleet: FleetOptionArguments
+
     @Flag(help: "Print the end-of-session summary as one JSON object.")
     var json = false
 
@@ -37,7 +39,9 @@ struct RecordCommand: ParsableCommand {
         let logger = Logger(label: "recorder")
         let options: SessionOptions
         do {
-            options = try session.makeOptions(output: output, duration: duration)
+            var made = try session.makeOptions(output: output, duration: duration)
+            try fleet.apply(to: &made)
+            options = made
         } catch {
             Console.error("recorder: \(error)")
             throw ExitCode(ExitCodes.usage)

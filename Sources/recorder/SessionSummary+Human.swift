@@ -16,6 +16,12 @@ extension SessionSummary {
             "state: \(stateSamples) samples of \(stateFields.joined(separator: ", ")); \(windowChanges) focused-window changes",
             "notes: \(notes)",
         ]
+        if let partNumber {
+            var line = "part: \(partNumber) of session \(sessionID ?? "?"), previous part's last tick \(previousPartLastTick ?? -1)"
+            if let firstTick, let lastTick { line += ", ticks \(firstTick)...\(lastTick)" }
+            if partFinal == true { line += ", the session's last part" }
+            lines.insert(line, at: 2)
+        }
         for device in inputDevices {
             var line = "  device \(device.id) '\(device.name)': \(device.kind), clock \(device.clockSource.isEmpty ? "unknown" : device.clockSource), \(device.events) events"
             if !device.axes.isEmpty {

@@ -42,86 +42,29 @@ struct FileToolRunner: Sendable {
 
     /// Runs `recorder ARGUMENTS` and waits at most `seconds`, then kills the child (SIGKILL).
     func run(_ arguments: [String], seconds: Double) -> Outcome {
-        var out: [Int32] = [-1, -1]
-        var err: [Int32] = [-1, -1]
-        guard pipe(&out) == 0 else { return Outcome(status: 1, stdout: [], stderr: "pipe: \(errnoText(errno))", timedOut: false) }
-        guard pipe(&err) == 0 else {
-            close(out[0]); close(out[1])
-            return Outcome(status: 1, stdout: [], stderr: "pipe: \(errnoText(errno))", timedOut: false)
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn([recorderPath] + arguments, options: ChildProcess.Options(
+                newSession: false, mergeOutput: false, outputLimit: Self.outputLimit, keep: .head))
+        } catch {
+            return Outcome(status: 1, stdout: [], stderr: error.description, timedOut: false)
         }
-        // Close-on-exec for all four: the child keeps only the dup2'd copies on 1 and 2.
-        for descriptor in out + err { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        // The daemon blocks its signals for the watcher thread; the child gets a clean mask and
-        // default handlers so the deadline's SIGKILL and its own signals behave normally.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([recorderPath] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, recorderPath, &actions, &attributes, argv, environ)
-        close(out[1])
-        close(err[1])
-        defer { close(out[0]); close(err[0]) }
-        guard spawned == 0 else {
-            return Outcome(status: 1, stdout: [], stderr: "cannot run \(recorderPath): \(errnoText(spawned))", timedOut: false)
-        }
-
         let deadline = MonotonicClock.now() + Int64(seconds * 1e9)
-        var stdout: [UInt8] = []
-        var stderr: [UInt8] = []
-        var open = [true, true]
         var timedOut = false
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while open[0] || open[1] {
+        while child.hasOpenOutput {
             let left = deadline - MonotonicClock.now()
             if left <= 0 {
                 timedOut = true
                 break
             }
-            var fds = [pollfd(fd: open[0] ? out[0] : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: open[1] ? err[0] : -1, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, Int32(min(left / 1_000_000 + 1, 1000)))
-            if ready < 0 && errno != EINTR { break }
-            for (index, descriptor) in [out[0], err[0]].enumerated() where open[index] && fds[index].revents != 0 {
-                let count = read(descriptor, &chunk, chunk.count)
-                if count <= 0 {
-                    if count == 0 || (errno != EINTR && errno != EAGAIN) { open[index] = false }
-                    continue
-                }
-                if index == 0 {
-                    if stdout.count < Self.outputLimit { stdout += chunk[0..<count] }
-                } else if stderr.count < Self.outputLimit {
-                    stderr += chunk[0..<count]
-                }
-            }
+            child.pumpOutput(waitMilliseconds: Int32(min(left / 1_000_000 + 1, 1000)))
         }
-        var status: Int32 = 0
-        while !timedOut {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+        while !timedOut && child.reap() == nil {
             if MonotonicClock.now() >= deadline { timedOut = true } else { usleep(5_000) }
         }
-        if timedOut {
-            kill(pid, SIGKILL)
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
-        // WIFEXITED / WEXITSTATUS, which Swift does not import as functions.
-        let exited = status & 0x7f == 0
-        return Outcome(status: exited && !timedOut ? (status >> 8) & 0xff : nil, stdout: stdout,
-                       stderr: String(decoding: stderr, as: UTF8.self), timedOut: timedOut)
+        if timedOut { child.kill() }
+        var status: Int32?
+        if !timedOut, case .exited(let code) = child.termination { status = code }
+        return Outcome(status: status, stdout: child.stdout.bytes, stderr: String(decoding: child.stderr.bytes, as: UTF8.self), timedOut: timedOut)
     }
 }

@@ -221,14 +221,14 @@ final class DaemonProcess {
         return result.status == 0 && result.stdout.lowercased().contains("usage: recorderd")
     }()
 
-    init(display: XvfbDisplay, environment: [String: String] = [:], directory reuse: URL? = nil) throws {
+    init(display: XvfbDisplay, environment: [String: String] = [:], directory reuse: URL? = nil, arguments: [String] = []) throws {
         directory = try reuse ?? TestPaths.temporaryDirectory("recorderd")
         socketPath = directory.appendingPathComponent("run/control.sock").path
         outputDirectory = directory.appendingPathComponent("sessions").path
         logPath = directory.appendingPathComponent("recorderd-\(UUID().uuidString.prefix(6)).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: TestPaths.recorderDaemon)
-        process.arguments = ["--socket", socketPath, "--output-dir", outputDirectory]
+        process.arguments = ["--socket", socketPath, "--output-dir", outputDirectory] + arguments
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = display.name
         env.removeValue(forKey: "NOTIFY_SOCKET")

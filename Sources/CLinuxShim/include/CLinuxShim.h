@@ -35,6 +35,11 @@ int64_t CLinuxShim_thread_cpu_ns(void);
 
 /// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK) so absolute sleeps wake on time.
 int CLinuxShim_set_timer_slack_ns(unsigned long nanoseconds);
+
+/// renameat2(RENAME_NOREPLACE) on paths relative to the working directory: moves `from` to `to`
+/// unless `to` exists (then -1 with errno EEXIST). The moved inode keeps its open descriptors, and
+/// their /proc/self/fd links follow it (unlike a link and an unlink).
+int CLinuxShim_rename_noreplace(const char *from, const char *to);
 /// Sets the calling thread's nice value (setpriority on its tid); returns 0 or the errno (EACCES without CAP_SYS_NICE).
 int CLinuxShim_set_thread_nice(int nice_value);
 /// Puts the calling thread in SCHED_FIFO at `priority`; 0 on success, else the error number (EPERM
@@ -53,4 +58,10 @@ int CLinuxShim_evdev_name(int fd, char *buffer, int length);
 int CLinuxShim_evdev_bits(int fd, int type, uint8_t *buffer, int length);
 /// EVIOCSCLOCKID: switches the fd's event timestamps to clockid.
 int CLinuxShim_evdev_set_clock(int fd, int clockid);
+
+// Child processes (ChildProcess): the GNU names Swift's Glibc import does not reach.
+/// pipe2(fds, O_CLOEXEC | O_NONBLOCK): 0 on success, else -1 with errno.
+int CLinuxShim_pipe_cloexec_nonblock(int fds[2]);
+/// POSIX_SPAWN_SETSID: the child starts its own session (and process group).
+short CLinuxShim_posix_spawn_setsid_flag(void);
 #endif
