@@ -39,6 +39,9 @@ extension RecorderDaemon {
         if lstat(options.output, &status) == 0 {
             throw ControlError(.exists, "session '\(name)' already exists as \(options.output); choose another name (recordings are never overwritten)")
         }
+        if let existing = SessionManifest.existingPaths(output: options.output).first {
+            throw ControlError(.exists, "session '\(name)' already exists as \(existing); choose another name (recordings are never overwritten)")
+        }
         do { try Self.createDirectory(directory) } catch { throw ControlError(.startFailed, error.description) }
 
         let host = hooks.makeSession(options)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension SessionManifest {
     /// Encodes with sorted keys and indentation (people open it).
@@ -43,6 +46,15 @@ extension SessionManifest {
             guard part.frames >= 0, part.events >= 0, part.samples >= 0, part.bytes >= 0 else {
                 throw .storage("\(where_): part \(part.number) has a negative count")
             }
+        }
+    }
+
+    /// The files of a split session recorded with `--output output` that already exist (the manifest,
+    /// the first part): a new session of that name, split or not, must not start over them.
+    public static func existingPaths(output: String) -> [String] {
+        [manifestPath(output: output), partPath(output: output, number: 1)].filter { path in
+            var status = stat()
+            return lstat(path, &status) == 0
         }
     }
 }

@@ -16,12 +16,4 @@ extension RecordingSession {
         storePartKeeper(keeper, thread: thread)
         return keeper
     }
-
-    /// The paths a split session would create that already exist (the manifest, the first parts).
-    static func existingSplitPaths(output: String) -> [String] {
-        let candidates = [SessionManifest.manifestPath(output: output)] + (1...3).map { SessionManifest.partPath(output: output, number: $0) }
-        return candidates.filter { path in
-            FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
-        }
-    }
 }

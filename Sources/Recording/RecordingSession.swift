@@ -238,7 +238,11 @@ public final class RecordingSession: Sendable {
         let keeper = running.withLock { $0.partKeeper }
         let manifest = keeper?.manifest
         let folder = (options.output as NSString).deletingLastPathComponent
-        let partFile = keeper?.currentPartFile.map { folder.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0) }
+        // Until the keeper has heard of part 1, the writer is creating it.
+        let partFile = keeper.map { keeper in
+            keeper.currentPartFile.map { folder.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0) }
+                ?? SessionManifest.partPath(output: options.output, number: 1)
+        }
         var report = SessionReport(
             state: phase, file: partFile ?? options.output, durationSeconds: duration,
             endReason: phase == "ended" ? reason?.reason.rawValue ?? EndReason.stopped.rawValue : nil,
@@ -318,7 +322,7 @@ public final class RecordingSession: Sendable {
         if FileManager.default.fileExists(atPath: options.output) || (try? FileManager.default.destinationOfSymbolicLink(atPath: options.output)) != nil {
             throw .storage("output file \(options.output) already exists; recorder never overwrites a session")
         }
-        if options.split?.splits == true, let existing = Self.existingSplitPaths(output: options.output).first {
+        if let existing = SessionManifest.existingPaths(output: options.output).first {
             throw .storage("\(existing) already exists; recorder never overwrites a session")
         }
     }

@@ -44,6 +44,10 @@ struct DaemonConfigurationTests {
             ("fps = 1000", "--fps must be 1 to 240"),
             ("codec = [1]", "'codec' must be one of"),
             ("fps = ", "test.toml"),
+            ("split_every = \"soon\"", "'split_every' must be a number of seconds or a duration string"),
+            ("split_every = 0.5", "--split-every must be 1 s to 86400 s"),
+            ("split_size = \"10\"", "--split-size must be 1.0 MiB to 1.0 TiB"),
+            ("split_size = true", "'split_size' must be an integer number of bytes or a size string"),
         ]
         for (text, expected) in cases {
             do {
@@ -54,6 +58,14 @@ struct DaemonConfigurationTests {
                 #expect(error.description.contains("test.toml"), "\(text): \(error.description)")
             }
         }
+    }
+
+    @Test func splitFieldsTakeNumbersOrTextInTheConfigFile() throws {
+        let text = try DaemonConfiguration.parse(toml: "split_every = \"5m\"\nsplit_size = \"500M\"", source: "test.toml", baseDirectory: "/")
+        #expect(text.sessionDefaults.split == SplitPolicy(everySeconds: 300, sizeBytes: 500 << 20))
+        let numbers = try DaemonConfiguration.parse(toml: "split_every = 90\nsplit_size = 2097152", source: "test.toml", baseDirectory: "/")
+        #expect(numbers.sessionDefaults.split == SplitPolicy(everySeconds: 90, sizeBytes: 2 << 20))
+        #expect(try DaemonConfiguration.parse(toml: "fps = 30", source: "test.toml", baseDirectory: "/").sessionDefaults.split == nil)
     }
 
     @Test func requestFieldsAcceptDashUnderscoreAndRunTogetherNames() throws {

@@ -196,6 +196,41 @@ struct DaemonSessionTests {
         #expect(second.terminate() == 0)
     }
 
+    @Test func aSplitSessionOverTheSocketNamesItsCurrentPartAndReservesItsName() throws {
+        let display = try XvfbDisplay(width: 320, height: 240)
+        let daemon = try DaemonProcess(display: display)
+        let client = DaemonClient(socketPath: daemon.socketPath, timeoutSeconds: 30)
+        let started = try client.send(.start(name: "split", options: [
+            "input": "none", "display": .string(display.name), "split_every": "1s",
+        ]))
+        #expect(started["ok"] == true, "\(started)")
+        #expect(started["file"]?.stringValue == daemon.outputDirectory + "/split.part0001.h5", "\(started)")
+        // status names the part being written, whichever it is by now; wait (generously) for part 2.
+        var file = ""
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && !file.hasSuffix(".part0002.h5") && !file.hasSuffix(".part0003.h5") {
+            file = (try? client.send(.status))?["file"]?.stringValue ?? ""
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(file.hasPrefix(daemon.outputDirectory + "/split.part000"), "status names a part: \(file)")
+        let stopped = try runTool(TestPaths.recorderCLI, ["stop", "--json", "--socket", daemon.socketPath])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: daemon.outputDirectory)
+        #expect(names.contains("split.manifest.json") && names.contains("split.part0001.h5") && names.contains("split.part0002.h5"), "\(names)")
+        #expect(!names.contains("split.h5"), "\(names)")
+        let manifest = try JSONValue.parse(String(contentsOfFile: daemon.outputDirectory + "/split.manifest.json", encoding: .utf8))
+        #expect(manifest["state"]?.stringValue == "ended")
+        #expect((manifest["parts"]?.arrayValue?.count ?? 0) >= 2)
+        // The name is taken by the manifest and the parts, split or not.
+        let again = try client.send(.start(name: "split", options: ["input": "none", "display": .string(display.name)]))
+        #expect(again["ok"] == false)
+        #expect(again["error"]?.stringValue?.contains("already exists") == true, "\(again)")
+        let bad = try client.send(.start(name: "other", options: ["input": "none", "split_every": "soon"]))
+        #expect(bad["ok"] == false)
+        #expect(bad["error"]?.stringValue?.contains("split_every") == true, "\(bad)")
+        #expect(daemon.terminate() == 0)
+    }
+
     @Test func cliExitCodesWithoutADaemon() throws {
         let result = try runTool(TestPaths.recorderCLI, ["status", "--socket", "/nonexistent/recorder.sock"])
         #expect(result.status == 69)
