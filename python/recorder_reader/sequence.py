@@ -24,9 +24,8 @@ class FrameSequence:
     """The shared reading API of a session: frames by index, time alignment, input, summary.
 
     A subclass sets ``path``, ``swmr`` and ``_count`` (frames readable now) and provides
-    ``frame(i)``, ``refresh()``, ``close()``, the per-frame arrays (``timestamps_ns``, ``ticks``,
-    ``references``, ``reference_shifts``, ``frame_flags``), ``_all_events()`` with
-    ``_events_sorted``, ``devices``, ``abs_info()``, ``state_samples()``, ``state_fields``,
+    ``frame(i)``, ``refresh()``, ``close()``, ``_per_frame``, ``_all_events()`` with
+    ``_events_sorted``, ``devices``, ``abs_info()``, ``_all_samples()``, ``state_fields``,
     ``state_rate_hz``, ``window_changes()``, ``notes()``, ``meta``, ``attributes``,
     ``video_attributes``, ``clean_shutdown``, ``session_start_ns``, ``mono_to_utc_ns``, ``width``,
     ``height``, ``fps``, ``codec`` and ``stored_bytes``.
@@ -36,6 +35,9 @@ class FrameSequence:
     swmr: bool
     _count: int
     _events_sorted: bool
+    #: Per-frame arrays by /video dataset name (timestamp_ns, tick, reference, and when stored
+    #: reference_shift, cursor, origin, flags), each of length ``_count``.
+    _per_frame: Dict[str, np.ndarray]
 
     def __enter__(self) -> "FrameSequence":
         return self
@@ -97,6 +99,45 @@ class FrameSequence:
                 return
             time.sleep(poll_interval)
             self.refresh()
+
+    # ------------------------------------------------------------------ per-frame data
+
+    @property
+    def timestamps_ns(self) -> np.ndarray:
+        """CLOCK_MONOTONIC ns at which each frame's grab started (read-only int64, length N)."""
+        return self._per_frame["timestamp_ns"]
+
+    @property
+    def ticks(self) -> np.ndarray:
+        """0-based fps schedule slot of each frame; a jump of more than 1 means dropped slots."""
+        return self._per_frame["tick"]
+
+    @property
+    def references(self) -> np.ndarray:
+        """Per frame: -1 for a whole image, else the frame its residual is XORed with."""
+        return self._per_frame["reference"]
+
+    @property
+    def reference_shifts(self) -> np.ndarray:
+        """Per frame (dx, dy) by which the reference image is displaced before the XOR, int32 (N, 2);
+        all zeros in format_version 1."""
+        return self._per_frame.get("reference_shift", np.zeros((self._count, 2), dtype=np.int32))
+
+    @property
+    def cursor(self) -> np.ndarray:
+        """Pointer (x, y) per frame relative to the frame's top-left, int32 (N, 2)."""
+        return self._per_frame.get("cursor", np.zeros((self._count, 2), dtype=np.int32))
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Screen position of each frame's top-left, int32 (N, 2)."""
+        return self._per_frame.get("origin", np.zeros((self._count, 2), dtype=np.int32))
+
+    @property
+    def frame_flags(self) -> np.ndarray:
+        """Per-frame flags: bit 0 cursor unknown, bit 1 clipped, bit 2 grabbed without MIT-SHM, bit 3 chunk
+        compressed at the fast level, bit 4 chunk stored unfiltered (the writer was behind)."""
+        return self._per_frame.get("flags", np.zeros(self._count, dtype=np.uint32))
 
     @property
     def dropped_ticks(self) -> int:
@@ -170,6 +211,16 @@ class FrameSequence:
         if type is not None:
             events = events[events["type"] == type]
         return events
+
+    def state_samples(self, start_ns: Optional[int] = None, end_ns: Optional[int] = None) -> np.ndarray:
+        """/state/samples as a structured array (t_ns, cursor_x, cursor_y, one field per probe),
+        those with ``start_ns <= t_ns < end_ns`` when given."""
+        samples = self._all_samples()
+        if start_ns is not None:
+            samples = samples[samples["t_ns"] >= start_ns]
+        if end_ns is not None:
+            samples = samples[samples["t_ns"] < end_ns]
+        return samples
 
     def events_between_frames(self, i: int, j: int, **filters: Any) -> np.ndarray:
         """Events with ``timestamp[i] <= t_ns < timestamp[j]``; ``j == len(session)`` means to the end."""

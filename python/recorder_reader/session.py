@@ -289,45 +289,6 @@ class Session(FrameSequence):
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    # ------------------------------------------------------------------ per-frame data
-
-    @property
-    def timestamps_ns(self) -> np.ndarray:
-        """CLOCK_MONOTONIC ns at which each frame's grab started (read-only int64, length N)."""
-        return self._per_frame["timestamp_ns"]
-
-    @property
-    def ticks(self) -> np.ndarray:
-        """0-based fps schedule slot of each frame; a jump of more than 1 means dropped slots."""
-        return self._per_frame["tick"]
-
-    @property
-    def references(self) -> np.ndarray:
-        """Per frame: -1 for a whole image, else the frame its residual is XORed with."""
-        return self._per_frame["reference"]
-
-    @property
-    def reference_shifts(self) -> np.ndarray:
-        """Per frame (dx, dy) by which the reference image is displaced before the XOR, int32 (N, 2);
-        all zeros in format_version 1."""
-        return self._per_frame.get("reference_shift", np.zeros((self._count, 2), dtype=np.int32))
-
-    @property
-    def cursor(self) -> np.ndarray:
-        """Pointer (x, y) per frame relative to the frame's top-left, int32 (N, 2)."""
-        return self._per_frame.get("cursor", np.zeros((self._count, 2), dtype=np.int32))
-
-    @property
-    def origin(self) -> np.ndarray:
-        """Screen position of each frame's top-left, int32 (N, 2)."""
-        return self._per_frame.get("origin", np.zeros((self._count, 2), dtype=np.int32))
-
-    @property
-    def frame_flags(self) -> np.ndarray:
-        """Per-frame flags: bit 0 cursor unknown, bit 1 clipped, bit 2 grabbed without MIT-SHM, bit 3 chunk
-        compressed at the fast level, bit 4 chunk stored unfiltered (the writer was behind)."""
-        return self._per_frame.get("flags", np.zeros(self._count, dtype=np.uint32))
-
     # ------------------------------------------------------------------ input
 
     def _read_events_tail(self) -> None:
@@ -378,19 +339,13 @@ class Session(FrameSequence):
 
     # ------------------------------------------------------------------ state, window, notes
 
-    def state_samples(self, start_ns: Optional[int] = None, end_ns: Optional[int] = None) -> np.ndarray:
-        """/state/samples as a structured array (t_ns, cursor_x, cursor_y, one field per probe)."""
+    def _all_samples(self) -> np.ndarray:
         if "state/samples" not in self.file:
             return np.empty(0, dtype=_EMPTY_SAMPLES)
         dataset = self.file["state/samples"]
         if self.swmr:
             dataset.refresh()
-        samples = dataset[:]
-        if start_ns is not None:
-            samples = samples[samples["t_ns"] >= start_ns]
-        if end_ns is not None:
-            samples = samples[samples["t_ns"] < end_ns]
-        return samples
+        return dataset[:]
 
     @property
     def state_rate_hz(self) -> Optional[float]:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import recorder_reader as rr
+from split_fixture import independent_decode
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORDER = os.environ.get("RECORDER_BIN", os.path.join(REPO, ".build/debug/recorder"))
@@ -55,16 +56,6 @@ def record(display, path, *args):
     return result
 
 
-def displaced(image, dx, dy):
-    """docs/FORMAT.md's format 2 rule, written out again so the check does not trust the reader."""
-    h, w = image.shape[:2]
-    out = np.zeros_like(image)
-    if abs(dx) < w and abs(dy) < h:
-        out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-            image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
-    return out
-
-
 def record_until_logged(display, path, marker, *args):
     """Records until the recorder logs `marker` (however late a loaded machine gets there), then SIGINT."""
     proc = subprocess.Popen([RECORDER, "record", "--display", display, "--output", str(path), "--quiet", *args],
@@ -93,21 +84,6 @@ def assert_ticks_accounted(path, at_least):
     assert summary["frames"] == len(ticks), summary
     assert missing <= lost, (missing, summary)
     assert len(ticks) + lost >= at_least, (len(ticks), summary)
-
-
-def independent_decode(path):
-    """Every frame decoded with plain h5py and the reference rules (formats 1 and 2), without the reader."""
-    with h5py.File(path, "r") as f:
-        frames, refs = f["video/frames"], f["video/reference"][:]
-        shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((len(refs), 2), int)
-        images = []
-        for i in range(frames.shape[0]):
-            data = frames[i]
-            if refs[i] < 0:
-                images.append(data)
-            else:
-                images.append(np.bitwise_xor(displaced(images[refs[i]], int(shifts[i][0]), int(shifts[i][1])), data))
-        return images, int(f.attrs["format_version"])
 
 
 # The default is format 2 whenever there are residuals (interval > 1); --format-1 keeps format 1 covered.
