@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "HDF5Store",
-            dependencies: ["RecorderCore", "FrameCodec", "CHDF5Shim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RecorderCore", "FrameCodec", "CHDF5Shim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSwift
         ),
         .executableTarget(name: "storage-bench", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),

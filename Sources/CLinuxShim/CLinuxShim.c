@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "CLinuxShim.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -70,3 +72,7 @@ int CLinuxShim_evdev_id(int fd, struct input_id *id) { return ioctl(fd, EVIOCGID
 int CLinuxShim_evdev_name(int fd, char *buffer, int length) { return ioctl(fd, EVIOCGNAME(length), buffer); }
 int CLinuxShim_evdev_bits(int fd, int type, uint8_t *buffer, int length) { return ioctl(fd, EVIOCGBIT(type, length), buffer); }
 int CLinuxShim_evdev_set_clock(int fd, int clockid) { return ioctl(fd, EVIOCSCLOCKID, &clockid); }
+
+int CLinuxShim_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}

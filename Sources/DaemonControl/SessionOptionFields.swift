@@ -23,6 +23,8 @@ public enum SessionOptionFields {
         "redactkeys": "a boolean",
         "inputfocus": "a string",
         "duration": "a number of seconds",
+        "splitevery": "a number of seconds or a duration string such as \"5m\"",
+        "splitsize": "an integer number of bytes or a size string such as \"500M\"",
     ]
 
     /// `key` lowercased without `-` and `_`.
@@ -151,6 +153,31 @@ public enum SessionOptionFields {
             if value == .null { options.inputFocus = nil } else { options.inputFocus = try string() }
         case "duration":
             if value == .null { options.duration = nil } else { options.duration = try number() }
+        case "splitevery":
+            var policy = options.split ?? SplitPolicy()
+            switch value {
+            case .null: policy.everySeconds = nil
+            case .string(let text):
+                guard let seconds = SplitPolicy.parseDuration(text) else { throw wrongType() }
+                policy.everySeconds = seconds
+            default: policy.everySeconds = try number()
+            }
+            try converted { () throws(RecorderError) in try policy.validate() }
+            options.split = policy.splits ? policy : nil
+        case "splitsize":
+            var policy = options.split ?? SplitPolicy()
+            switch value {
+            case .null: policy.sizeBytes = nil
+            case .string(let text):
+                guard let bytes = ByteSize.parse(text) else { throw wrongType() }
+                policy.sizeBytes = bytes
+            default:
+                guard let number = value.intValue else { throw wrongType() }
+                policy.sizeBytes = Int64(exactly: number)
+                guard policy.sizeBytes != nil else { throw wrongType() }
+            }
+            try converted { () throws(RecorderError) in try policy.validate() }
+            options.split = policy.splits ? policy : nil
         default:
             throw .badRequest("unknown session option '\(key)'")
         }

@@ -133,6 +133,16 @@ package final class FrameEncoder {
         zeroChunk.deallocate()
     }
 
+    /// Starts a new dataset (the next part of a split session): the next frame is index 0 and whole,
+    /// and no later frame refers to an image before it.
+    package func restart() {
+        index = 0
+        lastKeyframeIndex = -1
+        hasReference = false
+        lastShift = .none
+        wideSearchRestLeft = 0
+    }
+
     /// Bytes of one uncompressed RGB frame.
     package var rawFrameBytes: Int { frameBytes }
 

@@ -13,7 +13,8 @@ import RecorderCore
 /// descriptor for the whole session, so `recover` can tell a live file from one whose writer died
 /// (OFD locks are independent of the `flock` HDF5 takes on its own descriptor).
 final class PinnedFile {
-    let path: String
+    /// Where the file is now; changed only by `SessionFile.moveIntoPlace` (a prepared part renamed).
+    var path: String
     let descriptor: Int32
     /// The inode opened, to check that a reopen reached the same file.
     let device: UInt64

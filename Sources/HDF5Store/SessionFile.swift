@@ -14,7 +14,8 @@ final class SessionFile {
     /// Format 1, or 2 when residuals may follow motion (`/video/reference_shift`, see docs/FORMAT.md).
     static func formatVersion(_ options: SessionOptions) -> Int64 { options.usesMotionReference ? 2 : 1 }
 
-    let path: String
+    /// Where the file is; a prepared part moves once, from its hidden name into place (`moveIntoPlace`).
+    var path: String
     /// The descriptor that created the file; its OFD lock marks the file live until the writer ends.
     let pinned: PinnedFile
     private(set) var file: hid_t
@@ -46,11 +47,23 @@ final class SessionFile {
     private(set) var framesWritten: Int64 = 0
     private var isOpen = true
 
+    /// Which part of a split session a file is (root attributes `session_id`, `part_number`).
+    struct PartIdentity {
+        var sessionID: String
+        var number: Int
+    }
+
     /// Creates the file exclusively (mode 0600, never replacing anything), lays out every object and
     /// starts SWMR writing. On failure nothing is left at `path`.
-    init(configuration: WriterConfiguration) throws(RecorderErrorBox) {
+    /// - Parameters:
+    ///   - path: where to create it (default `configuration.path`).
+    ///   - part: set for a part of a split session: its part attributes are written too.
+    ///   - startWriting: false lays the file out without starting SWMR (a part prepared ahead;
+    ///     `beginPart` starts it once the previous part's last tick is known).
+    init(configuration: WriterConfiguration, path: String? = nil, part: PartIdentity? = nil, startWriting: Bool = true) throws(RecorderErrorBox) {
         HDF5.prepareThread()
-        path = configuration.path
+        let path = path ?? configuration.path
+        self.path = path
         // HDF5 creates through the descriptor's /proc name: a symlink swapped in at `path` after the
         // exclusive create is never followed.
         pinned = try PinnedFile.create(path: path)
@@ -66,6 +79,13 @@ final class SessionFile {
             let options = configuration.options
             let geometry = configuration.geometry
             try SessionFile.writeRootAttributes(created, configuration)
+            if let part {
+                typealias Root = SessionSchema.Attribute.Root
+                try HDF5.writeAttribute(created, Root.sessionID, string: part.sessionID)
+                try HDF5.writeAttribute(created, Root.partNumber, int: Int64(part.number))
+                try HDF5.writeAttribute(created, Root.previousPartLastTick, int: -1)
+                try HDF5.writeAttribute(created, Root.partFinal, int: 0)
+            }
 
             func group(_ name: String) throws(RecorderErrorBox) -> hid_t {
                 let g = try HDF5.check(H5Gcreate2(created, name, CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT(), CHDF5Shim_H5P_DEFAULT()),
@@ -135,7 +155,7 @@ final class SessionFile {
             let meta = try group(SessionSchema.Group.meta)
             for entry in options.meta { try HDF5.writeAttribute(meta, entry.key, string: entry.value) }
 
-            try HDF5.check(H5Fstart_swmr_write(created), "starting SWMR writing")
+            if startWriting { try HDF5.check(H5Fstart_swmr_write(created), "starting SWMR writing") }
         } catch {
             for t in made { t.close() }
             if framesDataset >= 0 { H5Dclose(framesDataset) }
@@ -188,7 +208,7 @@ final class SessionFile {
         typealias Root = SessionSchema.Attribute.Root
         try HDF5.writeAttribute(file, Root.format, string: SessionSchema.format)
         try HDF5.writeAttribute(file, Root.formatVersion, int: formatVersion(configuration.options))
-        try HDF5.writeAttribute(file, Root.startedAtUTC, string: iso8601(utcNs: configuration.sessionStartNs &+ configuration.monoToUTCNs))
+        try HDF5.writeAttribute(file, Root.startedAtUTC, string: MonotonicClock.iso8601(utcNs: configuration.sessionStartNs &+ configuration.monoToUTCNs))
         try HDF5.writeAttribute(file, Root.monoToUTCNs, int: configuration.monoToUTCNs)
         try HDF5.writeAttribute(file, Root.sessionStartNs, int: configuration.sessionStartNs)
         try HDF5.writeAttribute(file, Root.endReason, string: "")
@@ -199,17 +219,6 @@ final class SessionFile {
         try HDF5.writeAttribute(file, Root.optionsJSON, string: extra.removeValue(forKey: Root.optionsJSON) ?? optionsJSON)
         try HDF5.writeAttribute(file, Root.summaryJSON, string: "")
         for (key, value) in extra.sorted(by: { $0.key < $1.key }) { try HDF5.writeAttribute(file, key, string: value) }
-    }
-
-    /// `2026-11-23T09:10:11.123Z`.
-    static func iso8601(utcNs: Int64) -> String {
-        var seconds = time_t(utcNs / 1_000_000_000)
-        let millis = Int((utcNs % 1_000_000_000) / 1_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ n: Int) -> String { String(repeating: "0", count: max(0, n - String(v).count)) + String(v) }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
@@ -344,7 +353,9 @@ final class SessionFile {
     /// Reopens the closed file without SWMR and writes the final root attributes.
     ///
     /// The file is reopened through `pinned`, the descriptor that created it, never by path.
-    static func seal(_ pinned: PinnedFile, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String) throws(RecorderErrorBox) {
+    /// - Parameter partFinal: for a part of a split session, whether it is the session's last part.
+    static func seal(_ pinned: PinnedFile, endReason: EndReason, detail: String?, cleanShutdown: Bool, summaryJSON: String,
+                     partFinal: Bool? = nil) throws(RecorderErrorBox) {
         HDF5.prepareThread()
         let path = pinned.path
         let fapl = try HDF5.latestFormatFileAccess()
@@ -358,6 +369,7 @@ final class SessionFile {
         try HDF5.writeAttribute(file, Root.endDetail, string: detail ?? "")
         try HDF5.writeAttribute(file, Root.cleanShutdown, int: cleanShutdown ? 1 : 0)
         try HDF5.writeAttribute(file, Root.summaryJSON, string: summaryJSON)
+        if let partFinal { try HDF5.writeAttribute(file, Root.partFinal, int: partFinal ? 1 : 0) }
         closed = true
         try HDF5.check(H5Fclose(file), "closing \(path) after sealing")
     }

@@ -110,6 +110,12 @@ enum SessionSchema {
             static let recorderVersion = "recorder_version"
             static let optionsJSON = "options_json"
             static let summaryJSON = "summary_json"
+            /// Split sessions only (docs/FORMAT.md, "Parts"): the UUID every part shares, the part's
+            /// 1-based number, the previous part's last tick (-1 for part 1), and 1 on the part that ended the session.
+            static let sessionID = "session_id"
+            static let partNumber = "part_number"
+            static let previousPartLastTick = "previous_part_last_tick"
+            static let partFinal = "part_final"
         }
 
         /// On `/video`.

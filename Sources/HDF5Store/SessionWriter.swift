@@ -17,13 +17,16 @@ public final class SessionWriter: Sendable {
     let statistics: SessionStatistics
     let channels: SessionChannels
     let logger: Logger
+    /// Split sessions: where the writer posts part events for the part keeper.
+    let partEvents: BoundedMailbox<PartEvent>?
     private let producersDone = Atomic<Bool>(false)
     private let outcome = Mutex<WriterResult?>(nil)
 
     public init(
         configuration: WriterConfiguration, control: SessionControl, statistics: SessionStatistics,
-        channels: SessionChannels, logger: Logger
+        channels: SessionChannels, partEvents: BoundedMailbox<PartEvent>? = nil, logger: Logger
     ) {
+        self.partEvents = partEvents
         self.configuration = configuration
         self.control = control
         self.statistics = statistics
@@ -48,7 +51,7 @@ public final class SessionWriter: Sendable {
         let loop: WriterLoop
         do {
             loop = try WriterLoop(configuration: configuration, control: control, statistics: statistics, channels: channels,
-                                  logger: logger, producersHaveFinished: { [self] in producersHaveFinished })
+                                  partEvents: partEvents, logger: logger, producersHaveFinished: { [self] in producersHaveFinished })
         } catch {
             logger.error("writer cannot start: \(error.message)")
             startup.fail(Self.threadName, message: error.message)
@@ -57,7 +60,8 @@ public final class SessionWriter: Sendable {
             }
             return
         }
-        logger.info("writing \(configuration.path) (\(configuration.options.codec.rawValue), keyframe interval \(configuration.options.keyframeInterval))")
+        let target = configuration.parts == nil ? configuration.path : "\(SessionManifest.partPath(output: configuration.path, number: 1)) and the parts after it"
+        logger.info("writing \(target) (\(configuration.options.codec.rawValue), keyframe interval \(configuration.options.keyframeInterval))")
         startup.arrive(Self.threadName)
         loop.drainUntilProducersFinish()
         let finished = loop.finish()

@@ -30,6 +30,20 @@ public struct WriterConfiguration: Sendable {
     /// Test-only: each compression at the session's own level takes this much longer, which forces the
     /// pipeline behind so tests can watch compression degrade (0 in real use).
     public var testCompressionDelayNs: Int64
+    /// Set for a split session: `path` is then NAME.h5, never created; the parts are NAME.partNNNN.h5.
+    public var parts: Parts?
+
+    /// What a split session's writer needs beyond the options' `SplitPolicy`.
+    public struct Parts: Sendable {
+        /// The UUID every part carries (root attribute `session_id`) and the manifest names.
+        public var sessionID: String
+        public var policy: SplitPolicy
+
+        public init(sessionID: String, policy: SplitPolicy) {
+            self.sessionID = sessionID
+            self.policy = policy
+        }
+    }
 
     /// The test-only delay from `RECORDER_TEST_COMPRESSION_DELAY_MS` (0 to 1000; anything else is 0),
     /// so a real `recorder record` can be forced behind.

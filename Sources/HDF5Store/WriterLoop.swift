@@ -10,20 +10,23 @@ import Glibc
 /// The writer thread's private state: the open file, the frame encoder and the flush clock.
 /// Created and used only on the writer thread, so nothing here is shared.
 final class WriterLoop {
-    private let configuration: WriterConfiguration
-    private let control: SessionControl
-    private let statistics: SessionStatistics
-    private let channels: SessionChannels
-    private let logger: Logger
+    let configuration: WriterConfiguration
+    let control: SessionControl
+    let statistics: SessionStatistics
+    let channels: SessionChannels
+    let logger: Logger
+    /// Where part events go (split sessions only); read by the part keeper, never waited on.
+    let partEvents: BoundedMailbox<PartEvent>?
     /// True once capture, input and state have exited (nothing more will arrive).
     private let producersHaveFinished: () -> Bool
     /// The writer's own notes go straight into /log/notes (while it is still writable) and the log.
-    private lazy var notes = NoteSink(source: "writer", logger: logger) { [unowned self] note in
+    lazy var notes = NoteSink(source: "writer", logger: logger) { [unowned self] note in
         guard !writesStopped else { return }
         try? file.appendNote(note)
     }
-    private let file: SessionFile
-    private let encoder: FrameEncoder
+    /// The file being written: the session file, or the current part of a split session.
+    var file: SessionFile
+    let encoder: FrameEncoder
     private let pool: CompressionPool
     /// Frames between `prepare` and their append, oldest first: a fixed ring, no allocation per frame.
     private var pipeline: [PendingFrame]
@@ -32,22 +35,27 @@ final class WriterLoop {
     /// Pool sequence numbers: submitted so far, and appended so far (whose jobs may be reused).
     private var framesSubmitted = 0
     private var framesAppended = 0
-    private var failure: (reason: EndReason, detail: String)?
+    var failure: (reason: EndReason, detail: String)?
     /// True once nothing more may be written (write error); draining continues.
-    private var writesStopped = false
+    var writesStopped = false
     private var nextFlushNs: Int64
     private var framesAtLastFlush: Int64 = 0
     private var lastFlushNs: Int64
-    private var keyframes: Int64 = 0
+    /// Session totals (every part); a part's summary subtracts the totals at its start (`PartState.base`).
+    var keyframes: Int64 = 0
     /// Frames whose chunk took a degraded effort because the compressors were behind.
-    private var framesFast: Int64 = 0
-    private var framesUnfiltered: Int64 = 0
-    private var storedBytes: Int64 = 0
-    private var eventsWritten: Int64 = 0
-    private var samplesWritten: Int64 = 0
-    private var firstTimestamp: Int64?
-    private var lastTimestamp: Int64 = 0
-    private var mismatchedFrames: Int64 = 0
+    var framesFast: Int64 = 0
+    var framesUnfiltered: Int64 = 0
+    var storedBytes: Int64 = 0
+    var eventsWritten: Int64 = 0
+    var samplesWritten: Int64 = 0
+    var firstTimestamp: Int64?
+    var lastTimestamp: Int64 = 0
+    var mismatchedFrames: Int64 = 0
+    /// Frames in the parts before the current one (0 without splitting).
+    var framesInEarlierParts: Int64 = 0
+    /// Split sessions only: the part being written, the one prepared ahead, the input state to repeat.
+    var parts: PartState?
     /// Time from `prepare` to append per frame, the last `timings.count` frames (ring).
     private var timings: [Int64]
     private var timingCount = 0
@@ -64,19 +72,29 @@ final class WriterLoop {
         /// The pool sequence number, or -1 for an identical frame (no job).
         var sequence = -1
         var startNs: Int64 = 0
+        /// The first frame of the next part: prepared as a keyframe against a restarted encoder, so the
+        /// current part is sealed and the next one opened right before it is appended.
+        var startsPart = false
     }
 
     deinit { pool.stop() }
 
     init(configuration: WriterConfiguration, control: SessionControl, statistics: SessionStatistics, channels: SessionChannels,
-         logger: Logger, producersHaveFinished: @escaping () -> Bool) throws(RecorderErrorBox) {
+         partEvents: BoundedMailbox<PartEvent>? = nil, logger: Logger, producersHaveFinished: @escaping () -> Bool) throws(RecorderErrorBox) {
         self.configuration = configuration
         self.control = control
         self.statistics = statistics
         self.channels = channels
+        self.partEvents = partEvents
         self.logger = logger
         self.producersHaveFinished = producersHaveFinished
-        file = try SessionFile(configuration: configuration)
+        if let split = configuration.parts {
+            parts = PartState(configuration: configuration, split: split, statistics: statistics.snapshot())
+            file = try SessionFile(configuration: configuration, path: SessionManifest.partPath(output: configuration.path, number: 1),
+                                   part: .init(sessionID: split.sessionID, number: 1))
+        } else {
+            file = try SessionFile(configuration: configuration)
+        }
         do {
             encoder = try FrameEncoder(
                 width: configuration.geometry.width, height: configuration.geometry.height,
@@ -90,14 +108,18 @@ final class WriterLoop {
                 bestDelayNs: configuration.testCompressionDelayNs)
         } catch {
             file.closeQuietly()
-            unlink(configuration.path)
+            unlink(file.path)
             throw RecorderErrorBox(message: error.description, errno: 0)
         }
         pipeline = [PendingFrame](repeating: PendingFrame(), count: WriterLoop.pipelineCapacity)
         timings = [Int64](repeating: 0, count: 1 << 14)
         lastFlushNs = MonotonicClock.now()
         nextFlushNs = lastFlushNs + SessionWriter.flushIntervalNs
+        if parts != nil { partOpened() }
     }
+
+    /// Frames stored in every part so far.
+    var framesTotal: Int64 { framesInEarlierParts + file.framesWritten }
 
     /// The main loop: drain, write, flush once a second, sleep on the shared doorbell when idle.
     func drainUntilProducersFinish() {
@@ -116,6 +138,7 @@ final class WriterLoop {
             let now = MonotonicClock.now()
             if now >= nextFlushNs { flush(now: now) }
             if finished && !worked && pipelineHead == pipelineTail { break }
+            if !worked && !finished && parts != nil { prepareNextPartIfNeeded() }
             if !worked {
                 doorbell.wait(seen: seen, timeoutNanoseconds: max(1_000_000, min(100_000_000, nextFlushNs - now)))
             }
@@ -155,12 +178,14 @@ final class WriterLoop {
             return
         }
         let start = MonotonicClock.now()
+        let startsPart = parts != nil && partBoundaryDue(tick: frame.tick)
+        if startsPart { encoder.restart() }
         let sequence = framesSubmitted
         let job = pool.job(for: sequence)
         let plan = encoder.prepare(pixels: frame.pixels, bytesPerLine: Int(frame.bytesPerLine), into: job.input)
         // The pixels are converted: capture may grab into the slot while the frame is compressed.
         channels.frames.released.tryPush(frame.slot)
-        var pending = PendingFrame(frame: frame, plan: plan, sequence: -1, startNs: start)
+        var pending = PendingFrame(frame: frame, plan: plan, sequence: -1, startNs: start, startsPart: startsPart)
         if !plan.isIdentical {
             job.inputCount = encoder.rawFrameBytes
             pool.submit(sequence)
@@ -178,17 +203,19 @@ final class WriterLoop {
             let pending = pipeline[pipelineHead & (WriterLoop.pipelineCapacity - 1)]
             if pending.sequence >= 0 {
                 guard pool.isFinished(pending.sequence) else { break }
+                if pending.startsPart { rollOver(firstTick: pending.frame.tick) }
                 let job = pool.job(for: pending.sequence)
                 if job.chunkSize > 0 {
                     append(pending, FrameEncoder.Encoded(bytes: job.chunk, size: job.chunkSize,
                                                          reference: pending.plan.reference, isIdentical: false,
                                                          shift: pending.plan.shift), effort: job.effort)
                 } else {
-                    fail(RecorderErrorBox(message: "\(encoder.codec.rawValue) failed to encode frame \(file.framesWritten)", errno: 0))
+                    fail(RecorderErrorBox(message: "\(encoder.codec.rawValue) failed to encode frame \(framesTotal)", errno: 0))
                 }
                 // The chunk is written (or dropped): the job may carry a new frame.
                 framesAppended = pending.sequence + 1
             } else {
+                if pending.startsPart { rollOver(firstTick: pending.frame.tick) }
                 append(pending, encoder.identicalChunk(reference: pending.plan.reference, shift: pending.plan.shift))
             }
             pipelineHead += 1
@@ -197,7 +224,7 @@ final class WriterLoop {
         return worked
     }
 
-    private func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded, effort: CompressionEffort = .best) {
+    func append(_ pending: PendingFrame, _ encoded: FrameEncoder.Encoded, effort: CompressionEffort = .best) {
         guard !writesStopped else { return }
         let frame = pending.frame
         if let free = freeBytes(), free < Int64(encoded.size) + configuration.reservedFreeBytes {
@@ -227,6 +254,7 @@ final class WriterLoop {
         }
         if firstTimestamp == nil { firstTimestamp = frame.timestampNs }
         lastTimestamp = frame.timestampNs
+        if parts != nil { partAppended(frame) }
         timings[timingCount & (timings.count - 1)] = MonotonicClock.now() - pending.startNs
         timingCount += 1
     }
@@ -237,6 +265,7 @@ final class WriterLoop {
             count += 1
             guard !writesStopped else { continue }
             do { try file.appendEvent(event) } catch { fail(error) }
+            parts?.input.apply(event)
         }
         if count > 0 && !writesStopped {
             eventsWritten += count
@@ -254,7 +283,10 @@ final class WriterLoop {
         worked = !(newDevices.isEmpty && newSamples.isEmpty && newWindows.isEmpty && newNotes.isEmpty)
         guard !writesStopped else { return worked }
         do {
-            for device in newDevices { try file.appendDevice(device) }
+            for device in newDevices {
+                try file.appendDevice(device)
+                parts?.input.remember(device)
+            }
             for sample in newSamples { try file.appendSample(sample) }
             for window in newWindows { try file.appendWindow(window) }
             for note in newNotes { try file.appendNote(note) }
@@ -273,7 +305,7 @@ final class WriterLoop {
 
     private func flush(now: Int64) {
         nextFlushNs = now + SessionWriter.flushIntervalNs
-                let written = file.framesWritten
+        let written = framesTotal
         let elapsed = max(1, now - lastFlushNs)
         statistics.framesLastSecond.store((written - framesAtLastFlush) * 1_000_000_000 / elapsed, ordering: .relaxed)
         framesAtLastFlush = written
@@ -286,7 +318,7 @@ final class WriterLoop {
     /// Ends the session on a storage failure; draining continues so producers never stall.
     /// - Parameter fileStillHealthy: true when nothing failed yet (the free-space check), so the file is
     ///   closed normally; false after an HDF5 error, when the file is repaired like a crashed one.
-    private func fail(_ error: RecorderErrorBox, fileStillHealthy: Bool = false) {
+    func fail(_ error: RecorderErrorBox, fileStillHealthy: Bool = false) {
         guard failure == nil else { return }
         let reason: EndReason = error.isDiskFull ? .diskFull : .error
         failure = (reason, error.message)
@@ -295,7 +327,7 @@ final class WriterLoop {
         writesStopped = true
         if !fileStillHealthy { fileHealthy = false }
     }
-    private var fileHealthy = true
+    var fileHealthy = true
 
     private func freeBytes() -> Int64? {
         var info = statvfs()
@@ -305,49 +337,64 @@ final class WriterLoop {
 
     // MARK: Sealing
 
-    /// Flushes, closes and seals the file; returns what the orchestrator reports.
+    /// Flushes, closes and seals the file (the last part of a split session); returns what the orchestrator reports.
     func finish() -> WriterResult {
         pool.stop()
+        parts?.next?.discard()
+        parts?.next = nil
         let path = file.path
         let ended = failure ?? control.endReason.map { ($0.reason, $0.detail ?? "") } ?? (.stopped, "")
-        var errorText = failure?.detail
-        var healthy = fileHealthy
-        if healthy {
-            do { try file.flush() } catch { healthy = false; errorText = errorText ?? error.message }
-        }
-        if healthy {
-            do { try file.close() } catch { healthy = false; errorText = errorText ?? error.message }
-        } else {
-            file.closeQuietly()
-        }
         let percentiles = framePercentiles()
-        let summary = summaryJSON(reason: ended.0, p50: percentiles.p50, p99: percentiles.p99)
+        let summary = summaryJSON(p50: percentiles.p50, p99: percentiles.p99)
+        let outcome = seal(file, reason: ended.0, detail: ended.1, summary: summary, healthy: fileHealthy, partFinal: parts != nil ? true : nil)
+        let errorText = failure?.detail ?? outcome.error
+        let bytes = file.fileBytes
+        statistics.fileBytes.store(bytes, ordering: .relaxed)
+        logger.info("closed \(path): \(file.framesWritten) frames, \(bytes) bytes, end \(ended.0.rawValue)")
+        if parts != nil {
+            partSealed(state: outcome.sealed ? "sealed" : "recovered")
+            _ = partEvents?.trySend(.ended(reason: ended.0, detail: ended.1.isEmpty ? nil : ended.1, cleanShutdown: outcome.sealed))
+        }
+        return WriterResult(
+            path: path, endReason: ended.0, endDetail: ended.1.isEmpty ? nil : ended.1, cleanShutdown: outcome.sealed,
+            framesWritten: framesTotal, keyframesWritten: keyframes, storedFrameBytes: storedBytes,
+            rawFrameBytes: framesTotal * Int64(encoder.rawFrameBytes), inputEventsWritten: eventsWritten,
+            stateSamplesWritten: samplesWritten, fileBytes: bytes, frameWriteP50Ns: percentiles.p50,
+            frameWriteP99Ns: percentiles.p99, error: errorText)
+    }
+
+    /// Closes `target` and writes its final attributes; a file the library could not close cleanly
+    /// (write error) is repaired as recovery would. Returns whether it was sealed, and the first error.
+    func seal(_ target: SessionFile, reason: EndReason, detail: String, summary: String, healthy: Bool,
+              partFinal: Bool?) -> (sealed: Bool, error: String?) {
+        var healthy = healthy
+        var errorText: String?
+        if healthy {
+            do { try target.flush() } catch { healthy = false; errorText = error.message }
+        }
+        if healthy {
+            do { try target.close() } catch { healthy = false; errorText = errorText ?? error.message }
+        } else {
+            target.closeQuietly()
+        }
         var sealed = false
         if healthy {
             do {
-                try SessionFile.seal(file.pinned, endReason: ended.0, detail: ended.1, cleanShutdown: true, summaryJSON: summary)
+                try SessionFile.seal(target.pinned, endReason: reason, detail: detail, cleanShutdown: true, summaryJSON: summary,
+                                     partFinal: partFinal)
                 sealed = true
             } catch {
                 errorText = errorText ?? error.message
             }
         }
         if !sealed {
-            // The library could not close the file cleanly (write error): repair it as recovery would.
             do {
-                _ = try SessionRecovery.repair(file.pinned, endReason: ended.0, detail: ended.1, summaryJSON: summary)
+                _ = try SessionRecovery.repair(target.pinned, endReason: reason, detail: detail, summaryJSON: summary)
             } catch {
-                logger.error("cannot repair \(path) after a write error: \(error)")
+                logger.error("cannot repair \(target.path) after a write error: \(error)")
             }
         }
-        let bytes = file.fileBytes
-        statistics.fileBytes.store(bytes, ordering: .relaxed)
-        logger.info("closed \(path): \(file.framesWritten) frames, \(bytes) bytes, end \(ended.0.rawValue)")
-        return WriterResult(
-            path: path, endReason: ended.0, endDetail: ended.1.isEmpty ? nil : ended.1, cleanShutdown: sealed,
-            framesWritten: file.framesWritten, keyframesWritten: keyframes, storedFrameBytes: storedBytes,
-            rawFrameBytes: file.framesWritten * Int64(encoder.rawFrameBytes), inputEventsWritten: eventsWritten,
-            stateSamplesWritten: samplesWritten, fileBytes: bytes, frameWriteP50Ns: percentiles.p50,
-            frameWriteP99Ns: percentiles.p99, error: errorText)
+        return (sealed, errorText)
     }
 
     private func framePercentiles() -> (p50: Int64, p99: Int64) {
@@ -357,19 +404,31 @@ final class WriterLoop {
         return (sorted[n / 2], sorted[min(n - 1, n * 99 / 100)])
     }
 
-    private func summaryJSON(reason: EndReason, p50: Int64, p99: Int64) -> String {
+    /// The writer's counters for `summary_json`: the whole session, or the current part of a split
+    /// session (totals minus those at the part's start).
+    func summaryJSON(p50: Int64, p99: Int64) -> String {
         let s = statistics.snapshot()
-        let summary: [String: Int64] = [
-            "frames": file.framesWritten, "keyframes": keyframes, "frames_captured": s.framesCaptured,
-            "frames_dropped": s.framesDropped, "ticks_missed": s.ticksMissed, "grab_failures": s.grabFailures,
-            "stored_frame_bytes": storedBytes, "raw_frame_bytes": file.framesWritten * Int64(encoder.rawFrameBytes),
-            "input_events": eventsWritten, "input_dropped": s.inputDropped, "input_syn_dropped": s.inputSynDropped,
-            "input_devices": file.devices.totalRows, "state_samples": samplesWritten, "state_dropped": s.stateDropped,
-            "x_errors": s.xErrors, "frames_skipped": mismatchedFrames,
-            "frames_fast": framesFast, "frames_unfiltered": framesUnfiltered,
-            "duration_ns": firstTimestamp.map { lastTimestamp - $0 } ?? 0,
+        let base = parts?.base ?? PartBase(statistics: SessionStatistics().snapshot())
+        let first = parts.map { $0.firstTimestamp } ?? firstTimestamp
+        let last = parts.map { $0.lastTimestamp } ?? lastTimestamp
+        var summary: [String: Int64] = [
+            "frames": file.framesWritten, "keyframes": keyframes - base.keyframes, "frames_captured": s.framesCaptured - base.statistics.framesCaptured,
+            "frames_dropped": s.framesDropped - base.statistics.framesDropped, "ticks_missed": s.ticksMissed - base.statistics.ticksMissed,
+            "grab_failures": s.grabFailures - base.statistics.grabFailures,
+            "stored_frame_bytes": storedBytes - base.storedBytes, "raw_frame_bytes": file.framesWritten * Int64(encoder.rawFrameBytes),
+            "input_events": eventsWritten - base.events, "input_dropped": s.inputDropped - base.statistics.inputDropped,
+            "input_syn_dropped": s.inputSynDropped - base.statistics.inputSynDropped,
+            "input_devices": file.devices.totalRows, "state_samples": samplesWritten - base.samples,
+            "state_dropped": s.stateDropped - base.statistics.stateDropped,
+            "x_errors": s.xErrors - base.statistics.xErrors, "frames_skipped": mismatchedFrames - base.skipped,
+            "frames_fast": framesFast - base.fast, "frames_unfiltered": framesUnfiltered - base.unfiltered,
+            "duration_ns": first.map { last - $0 } ?? 0,
             "writer_frame_ns_p50": p50, "writer_frame_ns_p99": p99,
         ]
+        if let parts {
+            summary["part_number"] = Int64(parts.number)
+            summary["rollover_ns_max"] = parts.rolloverMaxNs
+        }
         return SessionFile.json(summary)
     }
 }

@@ -14,7 +14,7 @@ import Synchronization
 /// is known), then the writer creates the file; any failure before that leaves no file behind.
 public final class RecordingSession: Sendable {
     public let options: SessionOptions
-    private let logger: Logger
+    let logger: Logger
     private let control = SessionControl()
     private let statistics = SessionStatistics()
     private let focusedWindow = FocusedWindow()
@@ -28,6 +28,8 @@ public final class RecordingSession: Sendable {
     public static let producerStopTimeout: Int64 = 3_000_000_000
     /// How long the writer may take to drain and seal after the producers stopped.
     public static let writerStopTimeout: Int64 = 60_000_000_000
+    /// How long the part keeper may take to write the manifest (and let its extensions drain) after the writer.
+    public static let partKeeperStopTimeout: Int64 = 15_000_000_000
     /// How long threads may take to open displays, devices and the file.
     public static let startupTimeout: Int64 = 15_000_000_000
 
@@ -36,14 +38,20 @@ public final class RecordingSession: Sendable {
         var threads: [NamedThread] = []
         var writer: SessionWriter?
         var writerThread: NamedThread?
+        var partKeeper: PartKeeper?
+        var partKeeperThread: NamedThread?
         var startedAt: Int64 = 0
         var endedAt: Int64 = 0
         var geometry: FrameGeometry?
         var report: SessionReport?
     }
 
-    public init(options: SessionOptions, logger: Logger) {
+    /// Work that follows each sealed part of a split session (see `PartKeeper.Extension`).
+    let partExtensions: [any PartKeeper.Extension]
+
+    public init(options: SessionOptions, logger: Logger, partExtensions: [any PartKeeper.Extension] = []) {
         self.options = options
+        self.partExtensions = partExtensions
         var logger = logger
         // Every line of the session's threads names its file, so a daemon's log tells sessions apart.
         logger[metadataKey: "session"] = .string(URL(fileURLWithPath: options.output).lastPathComponent)
@@ -91,14 +99,27 @@ public final class RecordingSession: Sendable {
 
         // Tick 0 lies far enough ahead that the writer has created the file by then.
         let sessionStart = MonotonicClock.now() + 250_000_000
+        var configuration = WriterConfiguration(
+            path: options.output, options: options, geometry: geometry,
+            stateFields: schema.fields, stateAttributes: schema.attributes,
+            inputAttributes: ["sources": Self.json(options.inputs.map(\.description))],
+            rootAttributes: ["options_json": Self.optionsJSON(options), "recorder_version": RecorderVersion.current],
+            sessionStartNs: sessionStart, monoToUTCNs: MonotonicClock.monotonicToUTCOffset())
+        var keeper: PartKeeper?
+        if let split = options.split, split.splits {
+            let started: PartKeeper
+            do {
+                started = try startPartKeeper(split: split, configuration: configuration)
+            } catch {
+                abortStart(threads: threads, writerThread: nil)
+                throw error
+            }
+            configuration.parts = WriterConfiguration.Parts(sessionID: started.manifest.sessionID, policy: split)
+            keeper = started
+        }
         let writer = SessionWriter(
-            configuration: WriterConfiguration(
-                path: options.output, options: options, geometry: geometry,
-                stateFields: schema.fields, stateAttributes: schema.attributes,
-                inputAttributes: ["sources": Self.json(options.inputs.map(\.description))],
-                rootAttributes: ["options_json": Self.optionsJSON(options), "recorder_version": RecorderVersion.current],
-                sessionStartNs: sessionStart, monoToUTCNs: MonotonicClock.monotonicToUTCOffset()),
-            control: control, statistics: statistics, channels: channels, logger: logger)
+            configuration: configuration, control: control, statistics: statistics, channels: channels,
+            partEvents: keeper?.mailbox, logger: logger)
         let writerReady = StartupBarrier(workers: [SessionWriter.threadName])
         let writerThread: NamedThread
         do {
@@ -163,6 +184,7 @@ public final class RecordingSession: Sendable {
             logger.error("writer did not finish sealing in time", metadata: ["thread": "\(writerThread.name)"])
             stuck.append(writerThread.name)
         }
+        if let name = stopPartKeeper() { stuck.append(name) }
         let ended = MonotonicClock.now()
         running.withLock {
             $0.endedAt = ended
@@ -193,8 +215,12 @@ public final class RecordingSession: Sendable {
         let now = endedAt > 0 ? endedAt : MonotonicClock.now()
         let duration = startedAt > 0 ? max(0, Double(now - startedAt) / 1e9) : 0
         let reason = control.endReason
-        return SessionReport(
-            state: phase, file: options.output, durationSeconds: duration,
+        let keeper = running.withLock { $0.partKeeper }
+        let manifest = keeper?.manifest
+        let folder = (options.output as NSString).deletingLastPathComponent
+        let partFile = keeper?.currentPartFile.map { folder.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0) }
+        var report = SessionReport(
+            state: phase, file: partFile ?? options.output, durationSeconds: duration,
             endReason: phase == "ended" ? reason?.reason.rawValue ?? EndReason.stopped.rawValue : nil,
             endDetail: phase == "ended" ? reason?.detail : nil, cleanShutdown: nil,
             width: geometry?.width, height: geometry?.height, fps: options.fps, codec: options.codec.rawValue,
@@ -202,6 +228,12 @@ public final class RecordingSession: Sendable {
             compressionRatio: counters.storedFrameBytes > 0 ? Double(counters.rawFrameBytes) / Double(counters.storedFrameBytes) : nil,
             freeDiskBytes: Self.freeBytes(near: options.output),
             counters: counters, stuckThreads: [], error: nil)
+        if let keeper, let manifest {
+            report.manifest = keeper.path
+            report.parts = manifest.parts.count
+            report.part = manifest.parts.last?.number
+        }
+        return report
     }
 
     /// Heartbeats of every running thread, to tell a watchdog whether all of them are making progress.
@@ -217,6 +249,7 @@ public final class RecordingSession: Sendable {
 
     private func abortStart(threads: [NamedThread], writerThread: NamedThread?) {
         control.requestStop(.error)
+        defer { _ = stopPartKeeper() }
         for thread in threads where !thread.join(timeoutNanoseconds: Self.producerStopTimeout) {
             logger.error("thread did not stop in time after a failed start", metadata: ["thread": "\(thread.name)"])
         }
@@ -224,6 +257,29 @@ public final class RecordingSession: Sendable {
             logger.error("writer did not stop in time after a failed start")
         }
         running.withLock { $0.phase = "failed" }
+    }
+
+    /// Keeps the part keeper and its thread so `finish` and a failed start can stop them.
+    func storePartKeeper(_ keeper: PartKeeper, thread: NamedThread) {
+        running.withLock {
+            $0.partKeeper = keeper
+            $0.partKeeperThread = thread
+        }
+    }
+
+    /// Stops `rec-parts` after the writer's last event; returns its name when it did not stop in time.
+    func stopPartKeeper() -> String? {
+        guard let (keeper, thread) = running.withLock({ running -> (PartKeeper, NamedThread)? in
+            guard let keeper = running.partKeeper, let thread = running.partKeeperThread else { return nil }
+            running.partKeeperThread = nil
+            return (keeper, thread)
+        }) else { return nil }
+        keeper.requestStop()
+        guard thread.join(timeoutNanoseconds: Self.partKeeperStopTimeout) else {
+            logger.error("part keeper did not stop in time; the manifest may lag", metadata: ["thread": "\(thread.name)"])
+            return thread.name
+        }
+        return nil
     }
 
     private func checkOutputPath() throws(RecorderError) {
@@ -235,6 +291,9 @@ public final class RecordingSession: Sendable {
         }
         if FileManager.default.fileExists(atPath: options.output) || (try? FileManager.default.destinationOfSymbolicLink(atPath: options.output)) != nil {
             throw .storage("output file \(options.output) already exists; recorder never overwrites a session")
+        }
+        if options.split?.splits == true, let existing = Self.existingSplitPaths(output: options.output).first {
+            throw .storage("\(existing) already exists; recorder never overwrites a session")
         }
     }
 

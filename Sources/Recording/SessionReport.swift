@@ -25,11 +25,17 @@ public struct SessionReport: Sendable, Codable, Equatable {
     public var stuckThreads: [String]
     /// Set when the session failed; what went wrong.
     public var error: String?
+    /// Split sessions only: the manifest's path, the number of the part now written (or last written),
+    /// and how many parts exist. `file` then names that part.
+    public var manifest: String?
+    public var part: Int?
+    public var parts: Int?
 
     /// A one-line human summary, as `recorder record` prints it at the end.
     public var humanSummary: String {
         var lines: [String] = []
         lines.append("file: \(file)")
+        if let manifest, let parts { lines.append("parts: \(parts), manifest \(manifest)") }
         if let endReason { lines.append("ended: \(endReason)" + (endDetail.map { " (\($0))" } ?? "") + (cleanShutdown == true ? ", sealed cleanly" : ", NOT sealed cleanly")) }
         lines.append(String(format: "duration: %.2f s", durationSeconds))
         if let width, let height { lines.append("video: \(width)x\(height) @ \(fps) fps, codec \(codec)") }

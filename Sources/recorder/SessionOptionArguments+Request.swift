@@ -31,6 +31,10 @@ extension SessionOptionArguments {
         if redactKeys { fields["redact_keys"] = true }
         if let motion = try motionReferenceChoice() { fields["motion_reference"] = .bool(motion) }
         if let inputFocus { fields["input_focus"] = .string(inputFocus) }
+        if let policy = try splitPolicy() {
+            if let seconds = policy.everySeconds { fields["split_every"] = .double(seconds) }
+            if let bytes = policy.sizeBytes { fields["split_size"] = .int(bytes) }
+        }
         if let duration { fields["duration"] = .double(duration) }
         return fields
     }

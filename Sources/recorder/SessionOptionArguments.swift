@@ -59,6 +59,32 @@ struct SessionOptionArguments: ParsableArguments {
     @Option(name: .customLong("input-focus"), help: "Store input only while the focused window's title or WM_CLASS contains TEXT.")
     var inputFocus: String?
 
+    @Option(name: .customLong("split-every"), help: "Start a new part file every DURATION of session time (90, 90s, 5m, 1.5h): NAME.part0001.h5, ... and NAME.manifest.json.")
+    var splitEvery: String?
+
+    @Option(name: .customLong("split-size"), help: "Start a new part file once a part reaches SIZE (500M, 2G, bytes without a suffix).")
+    var splitSize: String?
+
+    /// The split policy of the command line: nil when neither option was given.
+    func splitPolicy() throws(RecorderError) -> SplitPolicy? {
+        guard splitEvery != nil || splitSize != nil else { return nil }
+        var policy = SplitPolicy()
+        if let splitEvery {
+            guard let seconds = SplitPolicy.parseDuration(splitEvery) else {
+                throw .invalidConfiguration("--split-every must be a duration such as 90, 90s, 5m or 1.5h, got '\(TerminalText.escaped(splitEvery))'")
+            }
+            policy.everySeconds = seconds
+        }
+        if let splitSize {
+            guard let bytes = ByteSize.parse(splitSize) else {
+                throw .invalidConfiguration("--split-size must be a size such as 500M, 2G or a number of bytes, got '\(TerminalText.escaped(splitSize))'")
+            }
+            policy.sizeBytes = bytes
+        }
+        try policy.validate()
+        return policy
+    }
+
     /// Builds validated session options; the error names the option that is wrong.
     func makeOptions(output: String, duration: Double?) throws(RecorderError) -> SessionOptions {
         let codecName = codec ?? SessionOptions.Codec.zstd.rawValue
@@ -75,7 +101,7 @@ struct SessionOptionArguments: ParsableArguments {
             keyframeInterval: keyframeInterval ?? SessionOptions.defaultKeyframeInterval,
             inputs: sources.isEmpty ? [.auto] : sources, stateConfig: stateConfig, meta: entries,
             redactKeys: redactKeys, inputFocus: inputFocus, duration: duration, stateRate: stateRate ?? 5,
-            motionReference: try motionReferenceChoice())
+            motionReference: try motionReferenceChoice(), split: try splitPolicy())
         try options.validate()
         return options
     }

@@ -35,6 +35,11 @@ int64_t CLinuxShim_thread_cpu_ns(void);
 
 /// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK) so absolute sleeps wake on time.
 int CLinuxShim_set_timer_slack_ns(unsigned long nanoseconds);
+
+/// renameat2(RENAME_NOREPLACE) on paths relative to the working directory: moves `from` to `to`
+/// unless `to` exists (then -1 with errno EEXIST). The moved inode keeps its open descriptors, and
+/// their /proc/self/fd links follow it (unlike a link and an unlink).
+int CLinuxShim_rename_noreplace(const char *from, const char *to);
 /// Sets the calling thread's nice value (setpriority on its tid); returns 0 or the errno (EACCES without CAP_SYS_NICE).
 int CLinuxShim_set_thread_nice(int nice_value);
 /// Puts the calling thread in SCHED_FIFO at `priority`; 0 on success, else the error number (EPERM
