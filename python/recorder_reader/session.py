@@ -58,6 +58,16 @@ def _rows_as_dicts(array: np.ndarray) -> List[Dict[str, Any]]:
     return [{name: _decode(row[name]) for name in names} for row in array]
 
 
+def _open_live(path: str) -> h5py.File:
+    """Open a file being recorded as a SWMR reader, without HDF5's file lock where the library
+    allows: the recorder reopens a file to seal it (each part of a split session, at its rollover),
+    and a reader's shared lock would make that fail."""
+    try:
+        return h5py.File(path, "r", swmr=True, locking=False)
+    except (TypeError, ValueError):  # h5py < 3.5 or an HDF5 without H5Pset_file_locking
+        return h5py.File(path, "r", swmr=True)
+
+
 class Session(FrameSequence):
     """One session file, finished or still being recorded.
 
@@ -91,7 +101,7 @@ class Session(FrameSequence):
         if not os.path.exists(path):
             raise FileNotFoundError("no such session file: %s" % path)
         if swmr is True:
-            return h5py.File(path, "r", swmr=True), True
+            return _open_live(path), True
         if swmr is False:
             return h5py.File(path, "r"), False
         try:
@@ -99,12 +109,12 @@ class Session(FrameSequence):
         except OSError:
             # A SWMR writer (or a killed one, before `recorder recover`) marks the file as open for
             # writing; only a SWMR reader may open it then.
-            return h5py.File(path, "r", swmr=True), True
+            return _open_live(path), True
         if _decode(plain.attrs.get("clean_shutdown", 0)) == 1:
             return plain, False
         plain.close()
         try:
-            return h5py.File(path, "r", swmr=True), True
+            return _open_live(path), True
         except OSError:
             return h5py.File(path, "r"), False
 
