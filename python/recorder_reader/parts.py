@@ -169,8 +169,8 @@ class SplitSession(FrameSequence):
             if index < len(self.parts):
                 known = self.parts[index]
                 known.entry = part.entry
-                if known.missing is None and known.live and known.state != "recording":
-                    self._reopen(known)  # sealed since: open again to see its final attributes
+                if known.missing is None and known.live and (known.state != "recording" or index + 1 < len(listed)):
+                    self._reopen(known)  # sealed (or followed by a part) since: open again to see its end
                 elif known.live:
                     known.session.refresh()
                     known.load(known.session)
