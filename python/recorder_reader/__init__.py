@@ -4,6 +4,7 @@
     s = r.open("session.h5")
     image = s.frame(0)                      # (H, W, 3) uint8 RGB
     keys = s.events_between_frames(0, 1)    # input between frame 0 and frame 1
+    whole = r.open_session("NAME.manifest.json")   # a split session's parts as one sequence
 """
 
 from .evdev import (
@@ -18,11 +19,17 @@ from .evdev import (
 )
 from .actions import Actions, normalise_axis
 from .session import FORMAT_NAME, SUPPORTED_FORMAT_VERSIONS, FormatError, Session, open
+from .manifest import PartsError
+from .parts import SplitSession, open_any, open_session
 
 __version__ = "1.0.0"
 
 __all__ = [
     "Session",
+    "SplitSession",
+    "open_session",
+    "open_any",
+    "PartsError",
     "Actions",
     "normalise_axis",
     "open",

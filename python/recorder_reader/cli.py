@@ -1,4 +1,8 @@
-"""Command line: ``python3 -m recorder_reader inspect FILE.h5 [--json] [--contact-sheet OUT.png] [--timeline OUT.png]``."""
+"""Command line: ``python3 -m recorder_reader inspect FILE.h5 [--json] [--contact-sheet OUT.png] [--timeline OUT.png]``.
+
+FILE may be a split session's ``NAME.manifest.json`` (or the ``--output`` path it was recorded
+with) wherever a whole session is read: inspect, frame and export read its parts as one sequence.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import json
 import sys
 from typing import List, Optional
 
-from .session import FormatError, Session
+from .parts import is_split_path, open_any
+from .session import FormatError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,18 +20,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     inspect = commands.add_parser("inspect", help="summarise a session; optionally draw a contact sheet and a timeline")
-    inspect.add_argument("file", help="session file (.h5)")
+    inspect.add_argument("file", help="session file (.h5), or a split session's NAME.manifest.json")
     inspect.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     inspect.add_argument("--contact-sheet", metavar="OUT.png", help="write thumbnails of evenly spaced frames")
     inspect.add_argument("--frames", type=int, default=12, metavar="N", help="thumbnails on the contact sheet (12)")
     inspect.add_argument("--columns", type=int, default=4, help="contact sheet columns (4)")
     inspect.add_argument("--thumb-width", type=int, default=240, help="thumbnail width in pixels (240)")
     inspect.add_argument("--timeline", metavar="OUT.png", help="write a plot of input, frame intervals and state")
+    inspect.add_argument("--allow-missing", action="store_true",
+                         help="split session: read the parts there are, listing missing ones as gaps")
 
     frame = commands.add_parser("frame", help="write one decoded frame as a PNG")
     frame.add_argument("file")
     frame.add_argument("index", type=int, help="frame index (negative counts from the end)")
     frame.add_argument("output", metavar="OUT.png")
+    frame.add_argument("--allow-missing", action="store_true", help="split session: skip missing parts")
 
     export = commands.add_parser("export", help="export for annotation tools: mp4, lossless, rerun, label-studio")
     export.add_argument("file")
@@ -59,6 +67,10 @@ def _tools(args: argparse.Namespace) -> int:
 
     # SIGTERM unwinds like Ctrl-C, so the partial output and temporary files are removed on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    if args.command == "labels" and is_split_path(args.file):
+        print("recorder labels: %s is a split session: a label set goes into one session file; use the part "
+              "(NAME.partNNNN.h5) that holds the labelled time" % args.file, file=sys.stderr)
+        return 1
     try:
         if args.command == "export":
             result = export(args.file, args.to, args.output, codec=args.lossless_codec, labels=args.label,
@@ -85,7 +97,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command in ("export", "labels"):
         return _tools(args)
     try:
-        with Session(args.file) as session:
+        options = {"allow_missing": True} if args.allow_missing and is_split_path(args.file) else {}
+        with open_any(args.file, **options) as session:
             if args.command == "frame":
                 from PIL import Image
 

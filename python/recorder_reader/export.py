@@ -20,7 +20,9 @@ import numpy as np
 
 from .evdev import EV_ABS, EV_KEY, EV_REL, event_code_name
 from .progress import Progress
-from .session import FormatError, Session
+from .parts import open_any
+from .sequence import FrameSequence
+from .session import FormatError
 
 TARGETS = ("mp4", "lossless", "rerun", "label-studio")
 
@@ -42,14 +44,15 @@ def _require(module: str, purpose: str, pip_name: str) -> Any:
         raise ExportError("%s needs the Python package %s: pip install %s" % (purpose, pip_name, pip_name)) from None
 
 
-def open_sealed(path: str) -> Session:
-    """Open a session that is finished: sealed by a clean end, or by `recorder recover`.
+def open_sealed(path: str) -> FrameSequence:
+    """Open a session that is finished: sealed by a clean end, or by `recorder recover`; a split
+    session's manifest opens its parts as one sequence (every part there, the last one final).
 
     A file still being recorded (or left by a killed recorder) grows or lacks its last second;
     exporting it would silently cut it short, so it is refused with what to do instead.
     """
     try:
-        session = Session(path)
+        session = open_any(path)
     except (OSError, FormatError) as error:
         raise ExportError("%s cannot be read as a session: %s" % (path, error)) from None
     end_reason = session.end_reason
@@ -67,7 +70,7 @@ def open_sealed(path: str) -> Session:
     return session
 
 
-def _frame(session: Session, i: int) -> np.ndarray:
+def _frame(session: FrameSequence, i: int) -> np.ndarray:
     try:
         return session.frame(i)
     except (OSError, FormatError, ValueError) as error:
@@ -75,7 +78,7 @@ def _frame(session: Session, i: int) -> np.ndarray:
                           % (session.path, i, error)) from None
 
 
-def tick_frames(session: Session) -> Iterator[Tuple[int, int]]:
+def tick_frames(session: FrameSequence) -> Iterator[Tuple[int, int]]:
     """``(tick, stored frame index)`` for every tick from 0 to the last stored tick.
 
     The frame shown at tick t is the last stored frame whose tick is <= t (a dropped tick repeats
@@ -147,7 +150,7 @@ class _AtomicOutput:
 
 # ---------------------------------------------------------------------------------------- mp4
 
-def write_mp4(session: Session, path: str, crf: int = 18, preset: str = "veryfast",
+def write_mp4(session: FrameSequence, path: str, crf: int = 18, preset: str = "veryfast",
               progress: Optional[Progress] = None) -> int:
     """H.264 yuv420p at the session fps, one video frame per tick from 0; returns the frames written."""
     av = _require("av", "the mp4 export", "av")
@@ -177,7 +180,7 @@ def write_mp4(session: Session, path: str, crf: int = 18, preset: str = "veryfas
     return written
 
 
-def export_mp4(session: Session, output: str) -> Dict[str, Any]:
+def export_mp4(session: FrameSequence, output: str) -> Dict[str, Any]:
     with _AtomicOutput(output) as partial:
         progress = Progress("mp4", int(session.ticks[-1]) + 1)
         frames = write_mp4(session, partial, progress=progress)
@@ -188,7 +191,7 @@ def export_mp4(session: Session, output: str) -> Dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------- lossless
 
-def write_lossless(session: Session, path: str, codec: str = "libx264rgb", progress: Optional[Progress] = None) -> int:
+def write_lossless(session: FrameSequence, path: str, codec: str = "libx264rgb", progress: Optional[Progress] = None) -> int:
     """Matroska whose video decodes to exactly the stored RGB images, one per stored frame, pts in ms from tick 0.
 
     FFV1 codes RGB (as bgr0, the padding byte unused) bit-exactly; libx264rgb at qp 0 codes rgb24 losslessly. The
@@ -233,7 +236,7 @@ def write_lossless(session: Session, path: str, codec: str = "libx264rgb", progr
     return len(session)
 
 
-def export_lossless(session: Session, output: str, codec: str = "libx264rgb") -> Dict[str, Any]:
+def export_lossless(session: FrameSequence, output: str, codec: str = "libx264rgb") -> Dict[str, Any]:
     with _AtomicOutput(output) as partial:
         progress = Progress("lossless", len(session))
         frames = write_lossless(session, partial, codec=codec, progress=progress)
@@ -244,7 +247,7 @@ def export_lossless(session: Session, output: str, codec: str = "libx264rgb") ->
 
 # ---------------------------------------------------------------------------------------- input series
 
-def _device_names(session: Session) -> Dict[int, str]:
+def _device_names(session: FrameSequence) -> Dict[int, str]:
     return {int(d["id"]): str(d.get("name", "")) for d in session.devices}
 
 
@@ -254,7 +257,7 @@ def keys_held(events: np.ndarray) -> np.ndarray:
     return np.maximum(np.cumsum(step), 0)
 
 
-def input_series_per_tick(session: Session, ticks: int) -> Dict[str, np.ndarray]:
+def input_series_per_tick(session: FrameSequence, ticks: int) -> Dict[str, np.ndarray]:
     """Input per video tick (tick t covers session time [t/fps, (t+1)/fps)), from :meth:`Session.actions`'s rules.
 
     Columns: ``keys_held`` and ``buttons_held`` (keyboard keys / mouse buttons down during the tick),
@@ -277,7 +280,7 @@ def input_series_per_tick(session: Session, ticks: int) -> Dict[str, np.ndarray]
     return columns
 
 
-def state_series_per_tick(session: Session, ticks: int) -> Dict[str, np.ndarray]:
+def state_series_per_tick(session: FrameSequence, ticks: int) -> Dict[str, np.ndarray]:
     """Every /state/samples field at each tick's start (the last sample taken by then)."""
     samples = session.state_samples()
     if not len(samples):
@@ -296,7 +299,7 @@ def state_series_per_tick(session: Session, ticks: int) -> Dict[str, np.ndarray]
 
 # ---------------------------------------------------------------------------------------- rerun
 
-def export_rerun(session: Session, output: str) -> Dict[str, Any]:
+def export_rerun(session: FrameSequence, output: str) -> Dict[str, Any]:
     """A .rrd with the video (an H.264 asset plus one frame reference per stored frame), every input event,
     every state field, window changes and notes, on the ``session_time`` timeline (time since tick 0)."""
     rr = _require("rerun", "the rerun export", "rerun-sdk")
@@ -379,7 +382,7 @@ def export_rerun(session: Session, output: str) -> Dict[str, Any]:
 DEFAULT_LABELS = ("action", "idle", "menu", "event")
 
 
-def session_identity(session: Session) -> Dict[str, Any]:
+def session_identity(session: FrameSequence) -> Dict[str, Any]:
     """What ties a Label Studio task (and its export) back to this session file."""
     return {
         "session_file": os.path.basename(session.path),
@@ -413,7 +416,7 @@ def labeling_config(channels: Sequence[str], labels: Sequence[str], fps: float) 
 """ % (("%g" % fps), label_tags, label_tags, channel_tags)
 
 
-def export_label_studio(session: Session, output: str, labels: Sequence[str] = DEFAULT_LABELS,
+def export_label_studio(session: FrameSequence, output: str, labels: Sequence[str] = DEFAULT_LABELS,
                         url_prefix: Optional[str] = None) -> Dict[str, Any]:
     """A folder: video.mp4, series.csv (one row per tick: input and state), config.xml, tasks.json.
 

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .evdev import EV_KEY, EV_SYN
-from .session import Session
+from .sequence import FrameSequence
 
 #: Contact sheet layout, in pixels.
 SHEET_PADDING = 4
@@ -71,7 +71,31 @@ def format_summary(summary: Dict[str, Any]) -> str:
     row("notes", "%d%s" % (summary["notes"], " (%s)" % kinds if kinds else ""))
     if summary["meta"]:
         row("meta", ", ".join("%s=%s" % item for item in sorted(summary["meta"].items())))
+    if summary.get("split"):
+        lines.extend(_split_lines(summary["split"]))
     return "\n".join(lines)
+
+
+def _split_lines(split: Dict[str, Any]) -> List[str]:
+    """The parts of a split session (SplitSession.summary()["split"]), one line each."""
+    every = " every %g s" % split["every_seconds"] if split.get("every_seconds") else ""
+    size = " every %s" % _megabytes(split["size_bytes"]) if split.get("size_bytes") else ""
+    lines = ["%-18s %d parts%s%s, session %s, manifest state %s" % (
+        "split", len(split["parts"]), every, size, split["session_id"], split["state"] or "(no manifest)")]
+    for part in split["parts"]:
+        if part["missing"]:
+            text = "missing: %s" % part["missing"]
+        else:
+            ticks = "ticks %s..%s" % (part["first_tick"], part["last_tick"]) if part["frames"] else "no frames"
+            text = "%s, %d frames, %s, %d events, %d samples%s" % (
+                part["state"], part["frames"], ticks, part["events"], part["samples"], ", live" if part["live"] else "")
+        upload = part.get("upload")
+        if upload:
+            text += "; upload %s" % upload["state"] + (" (deleted)" if upload.get("deleted") else "")
+        lines.append("%-18s %s" % ("  [%d] %s" % (part["number"], part["file"]), text))
+    for warning in split["warnings"]:
+        lines.append("%-18s %s" % ("  warning", warning))
+    return lines
 
 
 def contact_sheet_indices(frame_count: int, count: int) -> List[int]:
@@ -92,7 +116,7 @@ def contact_sheet_size(width: int, height: int, thumbnails: int, columns: int, t
             rows * (thumb_height + SHEET_LABEL_HEIGHT) + (rows + 1) * SHEET_PADDING)
 
 
-def write_contact_sheet(session: Session, path: str, count: int = 12, columns: int = 4,
+def write_contact_sheet(session: FrameSequence, path: str, count: int = 12, columns: int = 4,
                         thumb_width: int = 240) -> Tuple[int, int]:
     """Write a PNG of ``count`` evenly spaced frames as thumbnails labelled with index and time.
 
@@ -122,7 +146,7 @@ def write_contact_sheet(session: Session, path: str, count: int = 12, columns: i
     return size
 
 
-def write_timeline(session: Session, path: str, width_px: int = 1400, height_px: int = 900,
+def write_timeline(session: FrameSequence, path: str, width_px: int = 1400, height_px: int = 900,
                    dpi: int = 100) -> Tuple[int, int]:
     """Write a PNG plot over session time: input events per device, frame intervals, state fields.
 

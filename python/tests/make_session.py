@@ -5,8 +5,9 @@ chunked, extendible datasets (maxshape None) in a libver="latest" file, frames c
 through the Zstandard / LZ4 filter, whole frames and XOR residuals on a reference chain.
 
 Run as a script it is a SWMR writer driven over stdin (one command per line):
-    python3 make_session.py --swmr-writer PATH H W CODEC KEYFRAME_INTERVAL
-    "append N"  appends N frames (scene_image(i)) plus one key event per frame, flushes, prints "ok COUNT"
+    python3 make_session.py --swmr-writer PATH H W CODEC KEYFRAME_INTERVAL [FIRST [ATTRS_JSON]]
+    "append N"  appends N frames (scene_image(i), tick i, i from FIRST (0) on) plus one key event per
+                frame, flushes, prints "ok COUNT"; ATTRS_JSON: extra root attributes (a split part's)
     "finish"    seals the file (end_reason "stopped", clean_shutdown 1), prints "done"
 """
 
@@ -184,6 +185,8 @@ class SessionWriter:
             self.file.attrs["end_reason"] = end_reason
             self.file.attrs["clean_shutdown"] = np.int64(1)
             self.file.attrs["summary_json"] = json.dumps({"frames": len(self.images)})
+            if "part_final" in self.file.attrs:  # a split session's part: this one is the last
+                self.file.attrs["part_final"] = np.int64(1)
         self.file.close()
 
 
@@ -243,20 +246,23 @@ def write_session(path: str, count: int = 20, height: int = 48, width: int = 64,
 
 def _swmr_writer_main(argv: List[str]) -> int:
     path, height, width, codec, keyframe_interval = argv[0], int(argv[1]), int(argv[2]), argv[3], int(argv[4])
+    offset = int(argv[5]) if len(argv) > 5 else 0
     writer = SessionWriter(path, height, width, codec, keyframe_interval)
+    for key, value in (json.loads(argv[6]) if len(argv) > 6 else {}).items():
+        writer.file.attrs[key] = np.int64(value) if isinstance(value, int) else value
     writer.start_swmr()
     period = round(1e9 / 60)
     print("ready", flush=True)
     for line in sys.stdin:
         command = line.split()
         if command[:1] == ["append"]:
-            first = len(writer.images)
+            first = offset + len(writer.images)
             indices = range(first, first + int(command[1]))
             writer.append_frames([scene_image(i, height, width) for i in indices],
                                  [START_NS + i * period for i in indices], list(indices))
             writer.append_rows("input/events", [(START_NS + i * period + 1000, 0, 1, 30, 1, 0) for i in indices])
             writer.flush()
-            print("ok %d" % len(writer.images), flush=True)
+            print("ok %d" % (offset + len(writer.images)), flush=True)
         elif command[:1] == ["finish"]:
             writer.finish("stopped")
             print("done", flush=True)

@@ -1,5 +1,6 @@
 """Following a session while a SWMR writer process appends frames; reading a killed writer's file."""
 
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,10 @@ H, W = 32, 40
 class WriterProcess:
     """make_session.py --swmr-writer in a subprocess, driven line by line."""
 
-    def __init__(self, path, codec="zstd", keyframe_interval=3):
+    def __init__(self, path, codec="zstd", keyframe_interval=3, first=0, attrs=None):
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(TESTS_DIR, "make_session.py"), "--swmr-writer", path, str(H), str(W),
-             codec, str(keyframe_interval)],
+             codec, str(keyframe_interval), str(first), json.dumps(attrs or {})],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.expect() == "ready"
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import recorder_reader as rr
+from split_fixture import independent_decode
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECORDER = os.environ.get("RECORDER_BIN", os.path.join(REPO, ".build/debug/recorder"))
@@ -55,16 +56,6 @@ def record(display, path, *args):
     return result
 
 
-def displaced(image, dx, dy):
-    """docs/FORMAT.md's format 2 rule, written out again so the check does not trust the reader."""
-    h, w = image.shape[:2]
-    out = np.zeros_like(image)
-    if abs(dx) < w and abs(dy) < h:
-        out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-            image[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
-    return out
-
-
 def record_until_logged(display, path, marker, *args):
     """Records until the recorder logs `marker` (however late a loaded machine gets there), then SIGINT."""
     proc = subprocess.Popen([RECORDER, "record", "--display", display, "--output", str(path), "--quiet", *args],
@@ -93,21 +84,6 @@ def assert_ticks_accounted(path, at_least):
     assert summary["frames"] == len(ticks), summary
     assert missing <= lost, (missing, summary)
     assert len(ticks) + lost >= at_least, (len(ticks), summary)
-
-
-def independent_decode(path):
-    """Every frame decoded with plain h5py and the reference rules (formats 1 and 2), without the reader."""
-    with h5py.File(path, "r") as f:
-        frames, refs = f["video/frames"], f["video/reference"][:]
-        shifts = f["video/reference_shift"][:] if "video/reference_shift" in f else np.zeros((len(refs), 2), int)
-        images = []
-        for i in range(frames.shape[0]):
-            data = frames[i]
-            if refs[i] < 0:
-                images.append(data)
-            else:
-                images.append(np.bitwise_xor(displaced(images[refs[i]], int(shifts[i][0]), int(shifts[i][1])), data))
-        return images, int(f.attrs["format_version"])
 
 
 # The default is format 2 whenever there are residuals (interval > 1); --format-1 keeps format 1 covered.
@@ -248,3 +224,85 @@ def test_a_recording_forced_behind_keeps_every_frame_readable(display, tmp_path)
     inspected = subprocess.run([RECORDER, "inspect", str(path), "--json"], capture_output=True, text=True)
     fields = json.loads(inspected.stdout)
     assert (fields["fastFrames"], fields["unfilteredFrames"]) == (summary["frames_fast"], summary["frames_unfiltered"])
+
+
+def test_a_split_recording_reads_as_one_sequence_equal_to_its_parts(display, tmp_path):
+    """`record --split-every 1` for ~3.5 s with a replayed pad: 3+ parts whose concatenation is each
+    part checked on its own (frames decoded without the reader, events with the device mapped by
+    identity, samples), ticks continuous across the boundaries but for the drops the parts report."""
+    pad = os.path.join(FIXTURES, "madcatz-xbox360-pad.events")
+    output = tmp_path / "split.h5"
+    record_until_logged(display, output, "replay finished", "--split-every", "1", "--fps", "30",
+                        "--input", f"replay:{pad}")
+    assert not output.exists()
+    manifest = json.loads((tmp_path / "split.manifest.json").read_text())
+    assert manifest["state"] == "ended" and len(manifest["parts"]) >= 3, manifest
+    with rr.open_session(output) as whole:
+        assert whole.session_id == manifest["session_id"] and whole.clean_shutdown and not whole.warnings
+        assert [p.number for p in whole.parts] == list(range(1, len(manifest["parts"]) + 1))
+        lost, events, samples = 0, [], []
+        for part in whole.parts:
+            expected, _ = independent_decode(part.path)
+            assert part.count == len(expected) > 0
+            for j, image in enumerate(expected):
+                assert np.array_equal(whole.frame(part.offset + j), image), f"part {part.number} frame {j}"
+            with rr.open(part.path) as alone:
+                # Each part's events, with its device ids named by identity, in the session's order.
+                ids = {d["id"]: (d["path"], d["name"]) for d in alone.devices}
+                events.extend((int(e["t_ns"]), ids[int(e["device"])], int(e["type"]), int(e["code"]), int(e["value"]))
+                              for e in alone.events())
+                samples.append(alone.state_samples())
+                summary = json.loads(alone.attributes["summary_json"])
+                lost += sum(int(summary.get(k, 0)) for k in ("frames_dropped", "ticks_missed", "grab_failures", "frames_skipped"))
+        names = {d["id"]: (d["path"], d["name"]) for d in whole.devices}
+        assert [(int(e["t_ns"]), names[int(e["device"])], int(e["type"]), int(e["code"]), int(e["value"]))
+                for e in whole.events()] == events
+        np.testing.assert_array_equal(whole.state_samples(), np.concatenate(samples))
+        ticks = whole.ticks
+        assert np.all(np.diff(ticks) > 0) and ticks[0] >= 0
+        assert whole.dropped_ticks <= lost, (whole.tick_gaps(), lost)
+        recorded = [line for line in open(pad) if line.startswith("E:")]
+        assert len(whole.events()) == len(recorded)
+        assert [d["kind"] for d in whole.devices] == ["gamepad"]
+
+
+def test_a_split_recording_is_followed_while_it_records(display, tmp_path):
+    """open_session on a split session being recorded: sealed parts plus the live one (SWMR); refresh()
+    picks up new frames and new parts; once stopped, a refresh sees it ended."""
+    output = tmp_path / "live.h5"
+    manifest = tmp_path / "live.manifest.json"
+    proc = subprocess.Popen([RECORDER, "record", "--display", display, "--output", str(output), "--quiet",
+                             "--input", "none", "--fps", "30", "--split-every", "1"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        whole = None
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                parts = json.loads(manifest.read_text())["parts"] if manifest.exists() else []
+                if len(parts) >= 2 and parts[-1]["state"] == "recording":
+                    whole = rr.open_session(manifest)
+                    if len(whole) > parts[0]["frames"] > 0:
+                        break
+                    whole.close()
+                    whole = None
+            except (OSError, KeyError, ValueError):
+                whole = None  # a part not created or not in SWMR mode yet
+        assert whole is not None, "no second part recording within a minute"
+        assert whole.swmr and whole.parts[-1].live and whole.end_reason == ""
+        first, parts_then = len(whole), len(whole.parts)
+        while time.monotonic() < deadline and len(whole.parts) == parts_then:
+            time.sleep(0.2)
+            whole.refresh()
+        assert len(whole) > first and len(whole.parts) > parts_then
+        assert np.all(np.diff(whole.ticks) > 0)
+        last = whole.frame(len(whole) - 1)
+        assert last.shape == (240, 320, 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    whole.refresh()
+    assert not whole.swmr and whole.end_reason == "signal" and whole.clean_shutdown
+    with rr.open_session(manifest) as sealed:
+        assert len(sealed) >= len(whole) - 0 and np.array_equal(sealed.ticks[:len(whole)], whole.ticks)
+    whole.close()
