@@ -51,9 +51,10 @@ extension WriterLoop {
         /// The next part, laid out under its hidden name, not yet writing.
         var next: SessionFile?
         var input = InputState()
-        /// Longest rollover so far (seal the old part, move the next into place, write its device rows).
+        /// Longest rollover so far (seal the old part, move the next into place, write its device rows),
+        /// and the one that opened the current part (0 for part 1).
         var rolloverMaxNs: Int64 = 0
-        var rollovers: Int64 = 0
+        var lastRolloverNs: Int64 = 0
 
         init(configuration: WriterConfiguration, split: WriterConfiguration.Parts, statistics: SessionStatistics.Snapshot) {
             sessionID = split.sessionID
@@ -224,7 +225,7 @@ extension WriterLoop {
         }
         let took = MonotonicClock.now() - started
         state.rolloverMaxNs = max(state.rolloverMaxNs, took)
-        state.rollovers += 1
+        state.lastRolloverNs = took
         parts = state
         partOpened()
         logger.info("part \(number) opened after \(took / 1000) µs of rollover: \(file.path)")
