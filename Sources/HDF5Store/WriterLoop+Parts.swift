@@ -194,6 +194,7 @@ extension WriterLoop {
             fail(error)
             return
         }
+        let moved = MonotonicClock.now()
         // The old part is complete: seal it with its own counters, then switch.
         let old = file
         let summary = summaryJSON(p50: 0, p99: 0)
@@ -202,6 +203,7 @@ extension WriterLoop {
         if !outcome.sealed {
             notes.post("part-repaired", "part \(state.number) could not be sealed cleanly (\(outcome.error ?? "?")); it was repaired")
         }
+        let sealed = MonotonicClock.now()
         parts = state
         partSealed(state: outcome.sealed ? "sealed" : "recovered")
         state = parts ?? state
@@ -228,7 +230,7 @@ extension WriterLoop {
         state.lastRolloverNs = took
         parts = state
         partOpened()
-        logger.info("part \(number) opened after \(took / 1000) µs of rollover: \(file.path)")
+        logger.info("part \(number) opened after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
     }
 
     // MARK: Bookkeeping
