@@ -76,6 +76,7 @@ final class SessionFile {
             defer { H5Pclose(fapl) }
             created = try HDF5.check(H5Fcreate(pinned.hdf5Path, CHDF5Shim_H5F_ACC_TRUNC(), CHDF5Shim_H5P_DEFAULT(), fapl), "creating \(path)")
             try pinned.checkSameFile(created)
+            pinned.settleDelayedAllocation()
             let options = configuration.options
             let geometry = configuration.geometry
             try SessionFile.writeRootAttributes(created, configuration)

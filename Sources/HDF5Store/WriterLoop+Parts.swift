@@ -51,9 +51,10 @@ extension WriterLoop {
         /// The next part, laid out under its hidden name, not yet writing.
         var next: SessionFile?
         var input = InputState()
-        /// Longest rollover so far (seal the old part, move the next into place, write its device rows).
+        /// Longest rollover so far (seal the old part, move the next into place, write its device rows),
+        /// and the one that opened the current part (0 for part 1).
         var rolloverMaxNs: Int64 = 0
-        var rollovers: Int64 = 0
+        var lastRolloverNs: Int64 = 0
 
         init(configuration: WriterConfiguration, split: WriterConfiguration.Parts, statistics: SessionStatistics.Snapshot) {
             sessionID = split.sessionID
@@ -193,6 +194,7 @@ extension WriterLoop {
             fail(error)
             return
         }
+        let moved = MonotonicClock.now()
         // The old part is complete: seal it with its own counters, then switch.
         let old = file
         let summary = summaryJSON(p50: 0, p99: 0)
@@ -201,6 +203,7 @@ extension WriterLoop {
         if !outcome.sealed {
             notes.post("part-repaired", "part \(state.number) could not be sealed cleanly (\(outcome.error ?? "?")); it was repaired")
         }
+        let sealed = MonotonicClock.now()
         parts = state
         partSealed(state: outcome.sealed ? "sealed" : "recovered")
         state = parts ?? state
@@ -225,10 +228,10 @@ extension WriterLoop {
         }
         let took = MonotonicClock.now() - started
         state.rolloverMaxNs = max(state.rolloverMaxNs, took)
-        state.rollovers += 1
+        state.lastRolloverNs = took
         parts = state
         partOpened()
-        logger.info("part \(number) opened after \(took / 1000) µs of rollover: \(file.path)")
+        logger.info("part \(number) opened after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
     }
 
     // MARK: Bookkeeping

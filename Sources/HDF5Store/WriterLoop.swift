@@ -439,6 +439,7 @@ final class WriterLoop {
         ]
         if let parts {
             summary["part_number"] = Int64(parts.number)
+            summary["rollover_ns"] = parts.lastRolloverNs
             summary["rollover_ns_max"] = parts.rolloverMaxNs
         }
         return SessionFile.json(summary)

@@ -58,11 +58,6 @@ public final class PartKeeper: Sendable {
         current.withLock { manifest in manifest.parts.last(where: { $0.state == "recording" })?.file ?? manifest.parts.last?.file }
     }
 
-    /// Writes the initial manifest (no parts yet); called before recording starts so a bad folder fails the start.
-    public func writeInitial() throws(RecorderError) {
-        try manifest.write(to: path)
-    }
-
     /// Asks `run` to return once the `ended` event and the extensions' drain are done (or right away
     /// when the writer never sends `ended`, e.g. a failed start).
     public func requestStop() {
