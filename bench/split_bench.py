@@ -2,7 +2,10 @@
 """Records OpenTTD's title screen with `recorder record` as one file and split into parts, each on a fresh
 private Xvfb + OpenTTD (bench_session.Game), and prints CPU, delivery and the rollover times.
 
-    split_bench.py [--seconds 90] [--size 1920x1080] [--every 60] [--keep DIR]
+    split_bench.py [--seconds 90] [--size 1920x1080] [--every 60] [--keep DIR] [--together]
+
+--together runs both at the same time, each on its own Xvfb + OpenTTD (the second starts 10 s after
+the first), so both meet the same machine: for long runs on a machine that is not otherwise quiet.
 
 Delivery is frames stored / ticks of the duration (every part's frames together for the split run);
 CPU is the recorder's user+sys over wall (wait4). Rollover: the writer's time from the boundary frame
@@ -11,6 +14,8 @@ from each part's summary_json (`rollover_ns`). RECORDER=path picks the binary.
 """
 import argparse
 import json
+import threading
+import time
 import os
 import shutil
 import sys
@@ -70,6 +75,7 @@ def main():
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--every", type=float, default=60)
     parser.add_argument("--keep")
+    parser.add_argument("--together", action="store_true", help="run both variants at once, each on its own display")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     workdir = args.keep or tempfile.mkdtemp(prefix="split-bench-")
@@ -77,14 +83,40 @@ def main():
     print(f"# split_bench {width}x{height}, {args.seconds:.0f} s each, OpenTTD title screen; {bench_session.machine_description()}")
     print("| variant | parts | delivered (stored / ticks) | lost (reported) | recorder CPU cores | game / X cores | MB/s | rollover ms (each) | load at start |")
     print("|---|---|---|---|---|---|---|---|---|")
+
+    def report(every, r):
+        label = f"--split-every {every:g}" if every else "one file"
+        rollovers = ", ".join(f"{ms:.1f}" for ms in r["rollover_ms"]) or "-"
+        print(f"| {label} | {r['parts']} | {r['delivered']:.2f}% ({r['frames']} / {r['expected']}) | {r['reported_lost']} | "
+              f"{r['cpu_cores']:.2f} | {r['game_cores']:.2f} / {r['server_cores']:.2f} | {r['mb_s']:.1f} | {rollovers} | {r['load']:.2f} |",
+              flush=True)
+
     try:
-        for every in (None, args.every):
-            r = run(width, height, args.seconds, workdir, every)
-            label = f"--split-every {every:g}" if every else "one file"
-            rollovers = ", ".join(f"{ms:.1f}" for ms in r["rollover_ms"]) or "-"
-            print(f"| {label} | {r['parts']} | {r['delivered']:.2f}% ({r['frames']} / {r['expected']}) | {r['reported_lost']} | "
-                  f"{r['cpu_cores']:.2f} | {r['game_cores']:.2f} / {r['server_cores']:.2f} | {r['mb_s']:.1f} | {rollovers} | {r['load']:.2f} |",
-                  flush=True)
+        if args.together:
+            results, failures = {}, []
+
+            def one(every):
+                folder = os.path.join(workdir, "split" if every else "whole")
+                os.makedirs(folder, exist_ok=True)
+                try:
+                    results[every] = run(width, height, args.seconds, folder, every)
+                except BaseException as error:  # reported after both end
+                    failures.append(f"{every or 'one file'}: {error}")
+
+            threads = [threading.Thread(target=one, args=(every,)) for every in (None, args.every)]
+            for index, thread in enumerate(threads):
+                if index:
+                    time.sleep(10)  # the first game holds its display before the second picks one
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if failures:
+                raise SystemExit("; ".join(failures))
+            for every in (None, args.every):
+                report(every, results[every])
+        else:
+            for every in (None, args.every):
+                report(every, run(width, height, args.seconds, workdir, every))
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
