@@ -179,7 +179,7 @@ extension WriterLoop {
         guard var state = parts, !writesStopped else { return }
         let started = MonotonicClock.now()
         let number = state.number + 1
-        let next: SessionFile
+        var next: SessionFile?
         do {
             if let prepared = state.next {
                 next = prepared
@@ -187,22 +187,22 @@ extension WriterLoop {
             } else {
                 next = try makePart(number: number, state: state)
             }
-            try next.moveIntoPlace(state.path(number))
-            try next.beginPart(previousPartLastTick: state.lastTick ?? state.previousLastTick)
+            try next?.moveIntoPlace(state.path(number))
+            try next?.beginPart(previousPartLastTick: state.lastTick ?? state.previousLastTick)
         } catch {
+            // The session ends in the current part; a next part that never received data is removed.
+            next?.discard()
             parts = state
             fail(error)
             return
         }
+        guard let next else { return }
         let moved = MonotonicClock.now()
         // The old part is complete: seal it with its own counters, then switch.
         let old = file
         let summary = summaryJSON(p50: 0, p99: 0)
         let detail = "split: part \(state.number) continues in \((state.path(number) as NSString).lastPathComponent)"
         let outcome = seal(old, reason: .stopped, detail: detail, summary: summary, healthy: fileHealthy, partFinal: false)
-        if !outcome.sealed {
-            notes.post("part-repaired", "part \(state.number) could not be sealed cleanly (\(outcome.error ?? "?")); it was repaired")
-        }
         let sealed = MonotonicClock.now()
         parts = state
         partSealed(state: outcome.sealed ? "sealed" : "recovered")
@@ -210,6 +210,9 @@ extension WriterLoop {
         framesInEarlierParts += old.framesWritten
         file = next
         fileHealthy = true
+        if !outcome.sealed {
+            notes.post("part-repaired", "part \(state.number) could not be sealed cleanly (\(outcome.error ?? "?")); it was repaired")
+        }
         state.previousLastTick = state.lastTick ?? state.previousLastTick
         state.number = number
         state.firstTick = nil
@@ -230,7 +233,7 @@ extension WriterLoop {
         state.lastRolloverNs = took
         parts = state
         partOpened()
-        logger.info("part \(number) opened after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
+        logger.info("part \(number) opened at tick \(firstTick) after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
     }
 
     // MARK: Bookkeeping
