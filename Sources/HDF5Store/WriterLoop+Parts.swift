@@ -232,7 +232,7 @@ extension WriterLoop {
         state.rolloverMaxNs = max(state.rolloverMaxNs, took)
         state.lastRolloverNs = took
         parts = state
-        partOpened()
+        partOpened(firstTick: firstTick)
         logger.info("part \(number) opened at tick \(firstTick) after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
     }
 
@@ -261,13 +261,15 @@ extension WriterLoop {
             bytes: file.fileBytes)
     }
 
-    /// Tells the part keeper that the current part receives data.
-    func partOpened() {
+    /// Tells the part keeper that the current part receives data; `firstTick` is the tick of the frame
+    /// about to open it (unknown for part 1).
+    func partOpened(firstTick: Int64? = nil) {
         if var state = parts {
             state.emptyBytes = file.fileBytes
             parts = state
         }
-        guard let row = currentPartRow(state: "recording") else { return }
+        guard var row = currentPartRow(state: "recording") else { return }
+        row.firstTick = row.firstTick ?? firstTick
         if partEvents?.trySend(.opened(row)) == false { logger.warning("part keeper's mailbox is full; part \(row.number) not announced") }
     }
 

@@ -73,9 +73,9 @@ final class RecordSplitTests {
         // and every replay played to its end, then stop.
         let deadline = Date().addingTimeInterval(240)
         while recorder.isRunning && Date() < deadline {
-            let lastTick = ((manifest(manifestPath)?["parts"] as? [[String: Any]])?.last?["first_tick"] as? Int) ?? 0
+            let lastTick = ((manifest(manifestPath)?["parts"] as? [[String: Any]])?.last?["previous_part_last_tick"] as? Int) ?? 0
             let finished = recorder.stderr.components(separatedBy: "replay finished").count > replays.count
-            if lastTick >= 30 * 60 && finished { break }
+            if lastTick >= 30 * 60 - 1 && finished { break }
             Thread.sleep(forTimeInterval: 0.2)
         }
         recorder.send(SIGINT)
