@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "StateExtractorTests", dependencies: ["StateExtractor", "CX11", "CX11Shim", "RecorderCore", "TestSupport", "X11Support", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "FrameCodecTests", dependencies: ["FrameCodec", "CFrameKernels", "CChunkCodec", "RecorderCore"], swiftSettings: strictSwift),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FrameCodec", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
-        .testTarget(name: "RecordingTests", dependencies: ["TestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "RecorderCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "FleetTests", dependencies: ["Recording", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
         .testTarget(name: "DaemonTests", dependencies: ["DaemonControl", "RecorderCore", "TestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSwift),
     ]

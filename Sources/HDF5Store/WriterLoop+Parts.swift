@@ -179,7 +179,7 @@ extension WriterLoop {
         guard var state = parts, !writesStopped else { return }
         let started = MonotonicClock.now()
         let number = state.number + 1
-        let next: SessionFile
+        var next: SessionFile?
         do {
             if let prepared = state.next {
                 next = prepared
@@ -187,22 +187,22 @@ extension WriterLoop {
             } else {
                 next = try makePart(number: number, state: state)
             }
-            try next.moveIntoPlace(state.path(number))
-            try next.beginPart(previousPartLastTick: state.lastTick ?? state.previousLastTick)
+            try next?.moveIntoPlace(state.path(number))
+            try next?.beginPart(previousPartLastTick: state.lastTick ?? state.previousLastTick)
         } catch {
+            // The session ends in the current part; a next part that never received data is removed.
+            next?.discard()
             parts = state
             fail(error)
             return
         }
+        guard let next else { return }
         let moved = MonotonicClock.now()
         // The old part is complete: seal it with its own counters, then switch.
         let old = file
         let summary = summaryJSON(p50: 0, p99: 0)
         let detail = "split: part \(state.number) continues in \((state.path(number) as NSString).lastPathComponent)"
         let outcome = seal(old, reason: .stopped, detail: detail, summary: summary, healthy: fileHealthy, partFinal: false)
-        if !outcome.sealed {
-            notes.post("part-repaired", "part \(state.number) could not be sealed cleanly (\(outcome.error ?? "?")); it was repaired")
-        }
         let sealed = MonotonicClock.now()
         parts = state
         partSealed(state: outcome.sealed ? "sealed" : "recovered")
@@ -211,6 +211,9 @@ extension WriterLoop {
         file = next
         configuration.diskBudget?.rolledOver(sealedBytes: old.fileBytes, activeFile: (file.path as NSString).lastPathComponent)
         fileHealthy = true
+        if !outcome.sealed {
+            notes.post("part-repaired", "part \(state.number) could not be sealed cleanly (\(outcome.error ?? "?")); it was repaired")
+        }
         state.previousLastTick = state.lastTick ?? state.previousLastTick
         state.number = number
         state.firstTick = nil
@@ -230,8 +233,8 @@ extension WriterLoop {
         state.rolloverMaxNs = max(state.rolloverMaxNs, took)
         state.lastRolloverNs = took
         parts = state
-        partOpened()
-        logger.info("part \(number) opened after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
+        partOpened(firstTick: firstTick)
+        logger.info("part \(number) opened at tick \(firstTick) after \(took / 1000) µs of rollover (next part moved and started \((moved - started) / 1000) µs, previous sealed \((sealed - moved) / 1000) µs): \(file.path)")
     }
 
     // MARK: Bookkeeping
@@ -259,13 +262,15 @@ extension WriterLoop {
             bytes: file.fileBytes)
     }
 
-    /// Tells the part keeper that the current part receives data.
-    func partOpened() {
+    /// Tells the part keeper that the current part receives data; `firstTick` is the tick of the frame
+    /// about to open it (unknown for part 1).
+    func partOpened(firstTick: Int64? = nil) {
         if var state = parts {
             state.emptyBytes = file.fileBytes
             parts = state
         }
-        guard let row = currentPartRow(state: "recording") else { return }
+        guard var row = currentPartRow(state: "recording") else { return }
+        row.firstTick = row.firstTick ?? firstTick
         if partEvents?.trySend(.opened(row)) == false { logger.warning("part keeper's mailbox is full; part \(row.number) not announced") }
     }
 

@@ -231,6 +231,32 @@ struct DaemonSessionTests {
         #expect(daemon.terminate() == 0)
     }
 
+    @Test func aKilledDaemonsSplitSessionIsRecoveredAndItsManifestUpdatedAtTheNextStart() throws {
+        let display = try XvfbDisplay(width: 320, height: 240)
+        let first = try DaemonProcess(display: display)
+        let client = DaemonClient(socketPath: first.socketPath, timeoutSeconds: 30)
+        let reply = try client.send(.start(name: "cut", options: ["input": "none", "display": .string(display.name), "split_every": 1]))
+        #expect(reply["ok"] == true, "\(reply)")
+        var file = ""
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && !file.hasSuffix(".part0003.h5") {
+            file = (try? client.send(.status))?["file"]?.stringValue ?? ""
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(file.hasSuffix(".part0003.h5"), "\(file)")
+        Thread.sleep(forTimeInterval: 1.2)
+        first.kill()
+
+        let second = try DaemonProcess(display: display, directory: first.directory)
+        let manifest = try JSONValue.parse(String(contentsOfFile: second.outputDirectory + "/cut.manifest.json", encoding: .utf8))
+        #expect(manifest["state"]?.stringValue == "recovered", "\(manifest)")
+        let parts = manifest["parts"]?.arrayValue ?? []
+        #expect(parts.count >= 3)
+        #expect(parts.last?["state"]?.stringValue == "recovered", "\(parts.last ?? .null)")
+        #expect(parts.dropLast().allSatisfy { $0["state"]?.stringValue == "sealed" }, "\(parts)")
+        #expect(second.terminate() == 0)
+    }
+
     @Test func cliExitCodesWithoutADaemon() throws {
         let result = try runTool(TestPaths.recorderCLI, ["status", "--socket", "/nonexistent/recorder.sock"])
         #expect(result.status == 69)

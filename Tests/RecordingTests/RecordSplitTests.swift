@@ -73,9 +73,9 @@ final class RecordSplitTests {
         // and every replay played to its end, then stop.
         let deadline = Date().addingTimeInterval(240)
         while recorder.isRunning && Date() < deadline {
-            let lastTick = ((manifest(manifestPath)?["parts"] as? [[String: Any]])?.last?["first_tick"] as? Int) ?? 0
+            let lastTick = ((manifest(manifestPath)?["parts"] as? [[String: Any]])?.last?["previous_part_last_tick"] as? Int) ?? 0
             let finished = recorder.stderr.components(separatedBy: "replay finished").count > replays.count
-            if lastTick >= 30 * 60 && finished { break }
+            if lastTick >= 30 * 60 - 1 && finished { break }
             Thread.sleep(forTimeInterval: 0.2)
         }
         recorder.send(SIGINT)
@@ -223,6 +223,41 @@ final class RecordSplitTests {
             }
         }
         #expect(check["missing_ticks"] as? Int ?? Int.max <= check["reported_lost"] as? Int ?? 0)
+    }
+
+    @Test func hostileManifestsGiveClearErrorsAndAreLeftAsTheyWere() throws {
+        let output = directory.appendingPathComponent("h.h5").path
+        let result = try runTool(TestPaths.recorderCLI, ["record", "--display", display.name, "--output", output, "--input", "none",
+                                                         "--duration", "2.5", "--split-every", "1", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let manifestPath = directory.appendingPathComponent("h.manifest.json").path
+        let part = directory.appendingPathComponent("h.part0002.h5").path
+        let good = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        let inspected = try runTool(TestPaths.recorderCLI, ["inspect", manifestPath])
+        #expect(inspected.status == 0 && inspected.stdout.contains("h.part0002.h5: sealed"), "\(inspected.stdout)\(inspected.stderr)")
+        let partText = try runTool(TestPaths.recorderCLI, ["inspect", part])
+        #expect(partText.stdout.contains("part: 2 of session"), "\(partText.stdout)")
+
+        let crafted: [(String, String)] = [
+            ("{\"format\": \"recorder-session-manifest\", \"version\": 1, \"parts\": 7}", "is not a session manifest"),
+            (good.replacingOccurrences(of: "\"h.part0001.h5\"", with: "\"../../etc/passwd\""), "not a part file of this folder"),
+            (good.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 9"), "manifest version 9"),
+            (String(repeating: "[", count: 100_000), "is not a session manifest"),
+        ]
+        for (text, expected) in crafted {
+            try text.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+            let inspect = try runTool(TestPaths.recorderCLI, ["inspect", manifestPath])
+            #expect(inspect.status == 1 && inspect.stderr.contains(expected), "\(expected): \(inspect.stderr)")
+            let recover = try runTool(TestPaths.recorderCLI, ["recover", part])
+            #expect(recover.status == 1 && recover.stderr.contains(expected), "\(expected): \(recover.stderr)")
+            #expect(try String(contentsOfFile: manifestPath, encoding: .utf8) == text, "the manifest is left as it was")
+        }
+        // Another session's manifest beside the part.
+        let foreign = good.replacingOccurrences(of: "\"session_id\" : \"", with: "\"session_id\" : \"0")
+        try foreign.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        let recover = try runTool(TestPaths.recorderCLI, ["recover", part])
+        #expect(recover.status == 1 && recover.stderr.contains("not the manifest's"), "\(recover.stderr)")
+        #expect(try String(contentsOfFile: manifestPath, encoding: .utf8) == foreign)
     }
 
     @Test(arguments: [
