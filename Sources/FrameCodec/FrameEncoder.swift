@@ -8,6 +8,11 @@ public enum ReferencePolicy: String, Sendable, Codable {
     case previousFrame = "previous-frame"
     /// image(i) = image(k) XOR frames[i] with k the last keyframe: any frame decodes from two chunks.
     case lastKeyframe = "last-keyframe"
+    /// The frame `n` frames after the keyframe refers to the one `n` with its lowest set bit cleared
+    /// frames after it (1 → 0, 2 → 0, 3 → 2, 6 → 4, 7 → 6, 8 → 0): half the frames refer to the frame
+    /// before, a quarter two back, and any frame decodes from at most 1 + log2(`keyframeInterval`)
+    /// chunks (the keyframe and one per set bit of `n`).
+    case dyadic = "dyadic"
 }
 
 /// Decides how each BGRX capture slot is stored in `/video/frames` (whole RGB image, XOR residual, or
@@ -88,6 +93,16 @@ package final class FrameEncoder {
     /// Receives the new image while a displaced previous frame is read (motion, previous-frame policy);
     /// then swapped with `reference`.
     private var spare: UnsafeMutablePointer<UInt8>?
+    /// Dyadic policy: `ladder[d]` is the image of the latest frame whose offset from the keyframe has
+    /// `d` bits set (`ladder[0]` is `reference`, the keyframe): exactly the images later frames refer to.
+    private var ladder: [UnsafeMutablePointer<UInt8>] = []
+    /// Dyadic policy: where the content of each `ladder` image lies, relative to the keyframe's
+    /// (displacements add up along a pan), so the search can start where the motion should be.
+    private var ladderPosition: [Shift] = []
+    /// Dyadic policy: where the last frame's content lies relative to the keyframe, and how far it moved
+    /// from the frame before (a pan keeps its speed, also across keyframes).
+    private var lastPosition = Shift.none
+    private var velocity = Shift.none
     /// The displacement of the last frame against the current reference: where the search starts.
     private var lastShift = Shift.none
     /// Frames until the wide and scroll searches may run again.
@@ -117,6 +132,18 @@ package final class FrameEncoder {
             spare = .allocate(capacity: frameBytes + slack)
             spare?.initialize(repeating: 0, count: frameBytes + slack)
         }
+        if policy == .dyadic && self.keyframeInterval > 1 {
+            // Only even offsets 2m (m < K/2) are referred to, and 2m has as many bits set as m.
+            let rungs = FrameEncoder.dyadicRungs(keyframeInterval: self.keyframeInterval)
+            let imageBytes = frameBytes + slack
+            ladder = [reference]
+            ladderPosition = Array(repeating: .none, count: rungs + 1)
+            for _ in 0..<rungs {
+                let image = UnsafeMutablePointer<UInt8>.allocate(capacity: imageBytes)
+                image.initialize(repeating: 0, count: imageBytes)
+                ladder.append(image)
+            }
+        }
         let encoder = try ChunkCodec(codec: codec, level: level)
         let capacity = encoder.bound(frameBytes)
         zeroChunk = .allocate(byteCount: capacity, alignment: 64)
@@ -128,6 +155,7 @@ package final class FrameEncoder {
     }
 
     deinit {
+        for image in ladder.dropFirst() { image.deallocate() }
         reference.deallocate()
         spare?.deallocate()
         zeroChunk.deallocate()
@@ -140,7 +168,18 @@ package final class FrameEncoder {
         lastKeyframeIndex = -1
         hasReference = false
         lastShift = .none
+        lastPosition = .none
+        velocity = .none
         wideSearchRestLeft = 0
+    }
+
+    /// Images the dyadic policy keeps besides the keyframe: the most bits set in an even offset below K.
+    package static func dyadicRungs(keyframeInterval: Int) -> Int {
+        let largestHalf = (keyframeInterval - 1) / 2
+        guard largestHalf > 0 else { return 0 }
+        // The most bits set in any m <= largestHalf: all ones below its top bit, or largestHalf itself.
+        let belowTop = Int.bitWidth - largestHalf.leadingZeroBitCount - 1
+        return max(belowTop, largestHalf.nonzeroBitCount)
     }
 
     /// Bytes of one uncompressed RGB frame.
@@ -158,6 +197,7 @@ package final class FrameEncoder {
         let due = !hasReference || keyframeInterval == 1 || index - lastKeyframeIndex >= Int64(keyframeInterval)
         defer { index += 1 }
         if due { return wholeImage(source, bytesPerLine: bytesPerLine, into: input) }
+        if policy == .dyadic { return dyadicResidual(source, bytesPerLine: bytesPerLine, into: input) }
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
         wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
         if codec != .none {
@@ -176,6 +216,41 @@ package final class FrameEncoder {
         return Plan(reference: referenceIndex, isIdentical: !changed)
     }
 
+    /// The residual against the frame the dyadic policy names; keeps this frame's image when a later
+    /// frame will refer to it (even offsets).
+    private func dyadicResidual(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
+        let offset = index - lastKeyframeIndex
+        let parentOffset = offset & (offset - 1)
+        let base = ladder[parentOffset.nonzeroBitCount]
+        let keep = offset & 1 == 0 ? ladder[offset.nonzeroBitCount] : nil
+        let basePosition = ladderPosition[parentOffset.nonzeroBitCount]
+        var shift = Shift.none
+        wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
+        if codec != .none {
+            let still = CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, base, FrameEncoder.densitySampleStep)
+            if motionReference && still > FrameEncoder.stillShare {
+                let expected = Shift(dx: lastPosition.dx &+ velocity.dx &- basePosition.dx, dy: lastPosition.dy &+ velocity.dy &- basePosition.dy)
+                guard let found = bestShift(source, bytesPerLine: bytesPerLine, reference: base, around: expected, unshiftedShare: still) else {
+                    return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
+                }
+                shift = found
+            } else if still > FrameEncoder.denseChangeShare {
+                return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
+            }
+        }
+        let position = Shift(dx: basePosition.dx &+ shift.dx, dy: basePosition.dy &+ shift.dy)
+        velocity = Shift(dx: position.dx &- lastPosition.dx, dy: position.dy &- lastPosition.dy)
+        lastPosition = position
+        if keep != nil { ladderPosition[offset.nonzeroBitCount] = position }
+        let changed: Bool
+        if shift != .none || keep != nil {
+            changed = CFrameKernels_bgrx_xor_rgb_shifted(source, bytesPerLine, width, height, base, shift.dx, shift.dy, input, keep) != 0
+        } else {
+            changed = CFrameKernels_bgrx_xor_rgb(source, bytesPerLine, width, height, base, input, 0) != 0
+        }
+        return Plan(reference: lastKeyframeIndex + parentOffset, isIdentical: !changed, shift: shift)
+    }
+
     /// The frame stored whole; it becomes the reference (none is kept when every frame is whole).
     private func wholeImage(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
         CFrameKernels_bgrx_to_rgb(source, bytesPerLine, width, height, input)
@@ -186,11 +261,13 @@ package final class FrameEncoder {
     /// The displacement of the reference that leaves the fewest sampled pixels changed, `.none` when not
     /// moving beats every displacement, nil when even the best leaves the frame densely changed (then the
     /// frame was stored whole).
-    private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, unshiftedShare: Double) -> Shift? {
+    private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, reference: UnsafePointer<UInt8>? = nil, around center: Shift? = nil,
+                           unshiftedShare: Double) -> Shift? {
         var dx: Int32 = 0, dy: Int32 = 0
         let searchWide = wideSearchRestLeft == 0
-        let share = CFrameKernels_find_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
-                                        unshiftedShare, lastShift.dx, lastShift.dy, searchWide ? 1 : 0,
+        let center = center ?? lastShift
+        let share = CFrameKernels_find_shift(source, bytesPerLine, width, height, reference ?? UnsafePointer(self.reference), FrameEncoder.densitySampleStep,
+                                        unshiftedShare, center.dx, center.dy, searchWide ? 1 : 0,
                                         FrameEncoder.denseChangeShare, &dx, &dy)
         guard share <= FrameEncoder.denseChangeShare else {
             if searchWide { wideSearchRestLeft = FrameEncoder.wideSearchRest }
@@ -214,6 +291,8 @@ package final class FrameEncoder {
     private func keyframe() -> Plan {
         hasReference = true
         lastShift = .none
+        // The keyframe is the new origin; the pan's speed carries over.
+        lastPosition = .none
         lastKeyframeIndex = index
         return Plan(reference: -1, isIdentical: false)
     }

@@ -55,7 +55,9 @@ public struct WriterConfiguration: Sendable {
         return milliseconds * 1_000_000
     }
 
-    public static let defaultReferencePolicy = ReferencePolicy.lastKeyframe
+    /// Dyadic: on a panning 1080p game 0.40x the bytes of last-keyframe, with any frame decoding from at
+    /// most 1 + log2(keyframe interval) chunks (6 at the default 60); BENCHMARKS.md, issue 16.
+    public static let defaultReferencePolicy = ReferencePolicy.dyadic
     public static let defaultReservedFreeBytes: Int64 = 1 << 20
     /// Two: a whole 1080p frame takes ~15 ms of zstd, so one thread has no room left at 60 FPS.
     public static let defaultCompressionThreads = 2

@@ -4,6 +4,8 @@
 //   storage-bench bench FRAMES.bgrx WIDTH HEIGHT OUTDIR [REPEAT]
 //       every codec x keyframe interval x reference policy over the frames (BGRX, packed rows),
 //       repeated REPEAT times (default 1); prints one line per run and leaves the files in OUTDIR.
+//   storage-bench bench FRAMES.bgrx WIDTH HEIGHT OUTDIR REPEAT CODEC:LEVEL:K:POLICY[:motion],...
+//       the named set-ups only; PACE_FPS=60 feeds the frames at 60 FPS (as capture would).
 //   storage-bench crash-writer PATH [WIDTH HEIGHT]
 //       writes synthetic frames (the pattern in Tests/HDF5StoreTests/SyntheticFrames.swift) at 60 FPS plus
 //       input events until killed; prints "written N" every 100 ms.
@@ -34,8 +36,8 @@ struct Rings {
 }
 
 func configuration(path: String, width: Int, height: Int, codec: SessionOptions.Codec, interval: Int, policy: ReferencePolicy,
-                   motionReference: Bool = false) -> WriterConfiguration {
-    let options = SessionOptions(output: path, codec: codec, compressionLevel: 1, keyframeInterval: interval, motionReference: motionReference)
+                   motionReference: Bool = false, level: Int = 1) -> WriterConfiguration {
+    let options = SessionOptions(output: path, codec: codec, compressionLevel: level, keyframeInterval: interval, motionReference: motionReference)
     let now = MonotonicClock.now()
     return WriterConfiguration(
         path: path, options: options,
@@ -77,18 +79,18 @@ func bench(arguments: [String]) throws {
     logger.logLevel = .warning
     print("frames \(count) x \(repeats), \(width)x\(height); raw RGB \(width * height * 3 / 1_000_000) MB/frame")
     print("codec interval policy        ratio  out_MB/s@60fps  in_MB/s  cpu_ms/frame  p50_ms  p99_ms  keyframes  file")
-    let runs: [(SessionOptions.Codec, Int, ReferencePolicy)] = [
-        (.zstd, 1, .previousFrame), (.lz4, 1, .previousFrame), (.none, 1, .previousFrame),
-        (.zstd, 10, .previousFrame), (.zstd, 30, .previousFrame), (.zstd, 60, .previousFrame), (.zstd, 120, .previousFrame),
-        (.zstd, 10, .lastKeyframe), (.zstd, 30, .lastKeyframe), (.zstd, 60, .lastKeyframe),
-        (.lz4, 30, .previousFrame), (.lz4, 60, .previousFrame), (.none, 60, .previousFrame),
-    ]
+    // PACE_FPS=60 feeds frames at that rate, as capture does, so the compressors are never behind
+    // and the sizes are those of a live session; unpaced, the writer degrades under the flood.
+    let paceFPS = Int(ProcessInfo.processInfo.environment["PACE_FPS"] ?? "") ?? 0
+    let runs = arguments.count > 5 ? try arguments[5].split(separator: ",").map { try BenchRun(String($0)) } : BenchRun.standard
     try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-        for (codec, interval, policy) in runs {
-            let path = "\(outDirectory)/bench-\(codec.rawValue)-k\(interval)-\(policy.rawValue).h5"
+        for run in runs {
+            let (codec, interval, policy) = (run.codec, run.interval, run.policy)
+            let path = "\(outDirectory)/bench-\(run.name).h5"
             unlink(path)
             let rings = Rings(slots: 8)
-            let writer = rings.writer(configuration(path: path, width: width, height: height, codec: codec, interval: interval, policy: policy), logger: logger)
+            let writer = rings.writer(configuration(path: path, width: width, height: height, codec: codec, interval: interval, policy: policy,
+                                                                  motionReference: run.motion, level: run.level), logger: logger)
             let thread = try startWriter(writer)
             var free = Array((0..<8).map(Int32.init).reversed())
             let start = MonotonicClock.now()
@@ -96,6 +98,7 @@ func bench(arguments: [String]) throws {
             let processBefore = processCPUTime()
             let feederBefore = MonotonicClock.threadCPUTime()
             for n in 0..<(count * repeats) {
+                if paceFPS > 0 { MonotonicClock.sleep(until: start + Int64(n) * 1_000_000_000 / Int64(paceFPS)) }
                 while free.isEmpty {
                     if let slot = rings.channels.frames.released.pop(timeoutNanoseconds: 1_000_000_000) { free.append(slot) }
                 }
@@ -123,6 +126,38 @@ func bench(arguments: [String]) throws {
                          result.keyframesWritten, (path as NSString).lastPathComponent))
         }
     }
+}
+
+/// One writer set-up of `bench`, written `CODEC:LEVEL:K:POLICY[:motion]` (e.g. `zstd:1:60:last-keyframe:motion`).
+struct BenchRun {
+    var codec: SessionOptions.Codec
+    var level: Int
+    var interval: Int
+    var policy: ReferencePolicy
+    var motion: Bool
+
+    static let standard: [BenchRun] = [
+        (SessionOptions.Codec.zstd, 1, ReferencePolicy.previousFrame), (.lz4, 1, .previousFrame), (.none, 1, .previousFrame),
+        (.zstd, 10, .previousFrame), (.zstd, 30, .previousFrame), (.zstd, 60, .previousFrame), (.zstd, 120, .previousFrame),
+        (.zstd, 10, .lastKeyframe), (.zstd, 30, .lastKeyframe), (.zstd, 60, .lastKeyframe),
+        (.lz4, 30, .previousFrame), (.lz4, 60, .previousFrame), (.none, 60, .previousFrame),
+    ].map { BenchRun(codec: $0.0, level: 1, interval: $0.1, policy: $0.2, motion: false) }
+
+    init(codec: SessionOptions.Codec, level: Int, interval: Int, policy: ReferencePolicy, motion: Bool) {
+        (self.codec, self.level, self.interval, self.policy, self.motion) = (codec, level, interval, policy, motion)
+    }
+
+    init(_ text: String) throws {
+        let parts = text.split(separator: ":").map(String.init)
+        guard parts.count == 4 || (parts.count == 5 && parts[4] == "motion"),
+              let codec = SessionOptions.Codec(rawValue: parts[0]), let level = Int(parts[1]), let interval = Int(parts[2]),
+              let policy = ReferencePolicy(rawValue: parts[3]) else {
+            throw RecorderError.invalidConfiguration("bad run '\(text)': want CODEC:LEVEL:K:POLICY[:motion]")
+        }
+        self.init(codec: codec, level: level, interval: interval, policy: policy, motion: parts.count == 5)
+    }
+
+    var name: String { "\(codec.rawValue)\(level)-k\(interval)-\(policy.rawValue)\(motion ? "-motion" : "")" }
 }
 
 /// One unbuffered line on stdout (the parent reads progress while we run).

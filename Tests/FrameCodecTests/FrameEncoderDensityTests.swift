@@ -51,7 +51,7 @@ import Testing
         #expect(CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, 1) == 0.25)
     }
 
-    @Test("scrolling frames are stored whole, a small change as a residual, all lossless", arguments: [ReferencePolicy.lastKeyframe, .previousFrame])
+    @Test("scrolling frames are stored whole, a small change as a residual, all lossless", arguments: [ReferencePolicy.lastKeyframe, .previousFrame, .dyadic])
     func scrollingIsStoredWhole(policy: ReferencePolicy) throws {
         let stride = Self.width * 4 + 32
         let encoder = try FrameEncoder(width: Self.width, height: Self.height, codec: .zstd, level: 1,

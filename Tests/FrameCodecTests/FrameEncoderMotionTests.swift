@@ -55,8 +55,8 @@ import Testing
 
     /// Encodes `screens` one after another, decodes every chunk by the format 2 rule and checks each
     /// image against its screen; returns what was stored.
-    static func encodeAndDecode(_ screens: [[UInt8]], policy: ReferencePolicy, motion: Bool = true) throws -> [Stored] {
-        let encoder = try FrameEncoder(width: width, height: height, codec: .zstd, level: 1, keyframeInterval: 60,
+    static func encodeAndDecode(_ screens: [[UInt8]], policy: ReferencePolicy, motion: Bool = true, keyframeInterval: Int = 60) throws -> [Stored] {
+        let encoder = try FrameEncoder(width: width, height: height, codec: .zstd, level: 1, keyframeInterval: keyframeInterval,
                                        policy: policy, motionReference: motion)
         let codec = try ChunkCodec(codec: .zstd, level: 1)
         let frameBytes = width * height * 3
@@ -106,6 +106,38 @@ import Testing
         #expect(stored.map(\.reference) == [-1, 0, 1, 2, 3])
         #expect(stored.map { [$0.dx, $0.dy] } == [[0, 0], [3, 0], [3, -2], [0, 0], [3, -2]])
         #expect(stored[3].nonZeroBytes == 0, "an unmoved frame is identical to the previous one")
+    }
+
+    @Test("dyadic: frame n after the keyframe refers to n with its lowest bit cleared, displaced by the motion between them")
+    func dyadicPan() throws {
+        // A diagonal pan of (3, 1) px per frame with a pause at frames 9-11: the displacement to a
+        // reference 8 frames back (24, 8) lies beyond the tracking and wide radii around the last
+        // frame's displacement or zero, so only an expectation built from the pan's positions finds it.
+        var path: [(Int, Int)] = []
+        var position = (0, 0)
+        for n in 0..<36 {
+            path.append(position)
+            if !(9...11).contains(n) { position = (position.0 + 3, position.1 + 1) }
+        }
+        let stored = try Self.encodeAndDecode(path.map { Self.screen(ox: $0.0, oy: $0.1) }, policy: .dyadic, keyframeInterval: 16)
+        let expected = path.indices.map { i -> Int64 in
+            let offset = i % 16
+            return offset == 0 ? -1 : Int64(i - offset + (offset & (offset - 1)))
+        }
+        #expect(stored.map(\.reference) == expected)
+        for (i, frame) in stored.enumerated() where frame.reference >= 0 {
+            let base = path[Int(frame.reference)]
+            #expect([frame.dx, frame.dy] == [base.0 - path[i].0, base.1 - path[i].1], "frame \(i) against \(frame.reference)")
+        }
+        // Decoding any frame reads at most 1 + log2(16) chunks: the keyframe and one per bit of its offset.
+        func chain(_ i: Int) -> Int { stored[i].reference < 0 ? 1 : 1 + chain(Int(stored[i].reference)) }
+        #expect(stored.indices.map(chain).max() == 5)
+    }
+
+    @Test("dyadic keeps exactly the images later frames refer to", arguments: [2, 3, 8, 16, 17, 60, 64, 120, 128])
+    func dyadicRungs(keyframeInterval: Int) {
+        let mostBits = Swift.stride(from: 2, to: keyframeInterval, by: 2).map { $0.nonzeroBitCount }.max() ?? 0
+        #expect(FrameEncoder.dyadicRungs(keyframeInterval: keyframeInterval) == mostBits)
     }
 
     @Test("a page scrolled by a wheel step is found beyond the tracking radius; a scene cut is stored whole")

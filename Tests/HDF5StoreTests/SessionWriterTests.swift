@@ -34,6 +34,10 @@ struct SessionWriterTests {
         FrameCase(codec: .zstd, interval: 8, policy: .lastKeyframe, motion: nil),
         FrameCase(codec: .lz4, interval: 8, policy: .previousFrame, motion: nil),
         FrameCase(codec: .zstd, interval: 1, policy: .lastKeyframe, motion: nil),
+        // The default policy, format 1 and 2, on one compressor thread and on three.
+        FrameCase(codec: .zstd, interval: 8, policy: .dyadic, motion: nil),
+        FrameCase(codec: .zstd, interval: 16, policy: .dyadic, threads: 3),
+        FrameCase(codec: .none, interval: 5, policy: .dyadic),
     ]
 
     @Test("every frame comes back byte-exact through h5py + hdf5plugin", arguments: frameCases)
@@ -91,14 +95,22 @@ struct SessionWriterTests {
                 sinceKey = r == -1 ? 0 : sinceKey + 1
                 #expect(sinceKey < c.interval)
             }
-            for (i, r) in references.enumerated() where r >= 0 {
-                if c.policy == .previousFrame { #expect(r == i - 1) } else { #expect(references[r] == -1) }
+            var lastKey = 0
+            for (i, r) in references.enumerated() {
+                guard r >= 0 else { lastKey = i; continue }
+                switch c.policy {
+                case .previousFrame: #expect(r == i - 1)
+                case .lastKeyframe: #expect(references[r] == -1)
+                case .dyadic:
+                    let offset = i - lastKey
+                    #expect(r == lastKey + (offset & (offset - 1)), "frame \(i), \(offset) after its keyframe, refers to \(r)")
+                }
             }
             // The scene cut at frame 23 does not pay as a residual: stored whole (codecs that compress).
             if c.codec != .none { #expect(references[23] == -1) }
             // Frame 5 repeats frame 4: against the previous frame its residual is the cached all-zero chunk.
             let sizes = out["chunk_sizes"] as? [Int] ?? []
-            if c.policy == .previousFrame && c.codec != .none && sizes.count > 5 {
+            if c.policy != .lastKeyframe && c.codec != .none && sizes.count > 5 {
                 #expect(sizes[5] < 100, "all-zero residual chunk of \(sizes[5]) bytes")
                 #expect(sizes[5] < sizes[4])
             }

@@ -30,6 +30,17 @@ def displaced(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
             image[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
     return out
 
+
+def xor_displaced_into(target: np.ndarray, reference: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``target ^= displaced(reference, dx, dy)`` in place, without building the displaced image (pixels
+    whose reference lies outside meet zeros, which leave them as they are). Returns ``target``."""
+    height, width = target.shape[:2]
+    if abs(dx) < width and abs(dy) < height:
+        region = target[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)]
+        np.bitwise_xor(region, reference[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)], out=region)
+    return target
+
+
 _EMPTY_EVENTS = np.dtype(
     [("t_ns", "<i8"), ("device", "<u2"), ("type", "<u2"), ("code", "<u2"), ("value", "<i4"), ("flags", "<u2")]
 )
@@ -289,8 +300,9 @@ class Session(FrameSequence):
             image = self._remember(j, self._read_stored(j))
         shifts = self._per_frame.get("reference_shift")
         for k in reversed(chain):
-            base = image if shifts is None else displaced(image, int(shifts[k][0]), int(shifts[k][1]))
-            image = self._remember(k, np.bitwise_xor(base, self._read_stored(k)))
+            # The chunk just read is a fresh array: XOR the reference into it where it lands.
+            dx, dy = (0, 0) if shifts is None else (int(shifts[k][0]), int(shifts[k][1]))
+            image = self._remember(k, xor_displaced_into(self._read_stored(k), image, dx, dy))
         return image
 
     def cache_info(self) -> Dict[str, int]:
