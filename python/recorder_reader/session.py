@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -158,6 +159,9 @@ class Session(FrameSequence):
             self._per_frame[name] = np.empty((0,) + dataset.shape[1:], dtype=dataset.dtype)
         self._count = 0
         self._cache: "OrderedDict[int, np.ndarray]" = OrderedDict()
+        # Images that left the cache and that nobody else holds, read into again: a fresh 6 MB array
+        # costs ~1,500 page faults, more than decompressing a residual into it.
+        self._spare: List[np.ndarray] = []
         self.chunk_reads = 0
         self._events: Optional[np.ndarray] = None
         self._events_sorted = True
@@ -264,16 +268,27 @@ class Session(FrameSequence):
     # ------------------------------------------------------------------ frames
 
     def _read_stored(self, i: int) -> np.ndarray:
-        """Read and decompress one stored chunk (a whole image or an XOR residual)."""
+        """Read and decompress one stored chunk (a whole image or an XOR residual) into a writable array."""
         self.chunk_reads += 1
-        return self._frames[i]
+        if not self._spare:
+            return self._frames[i]
+        buffer = self._spare.pop()
+        buffer.flags.writeable = True
+        self._frames.read_direct(buffer, np.s_[i])
+        return buffer
+
+    def _release(self, image: np.ndarray) -> None:
+        """Keeps an image that left the cache for a later read, unless the caller still holds it (or a view)."""
+        # References: the caller's variable and getrefcount's argument.
+        if len(self._spare) < self.cache_size and image.base is None and sys.getrefcount(image) <= 2:
+            self._spare.append(image)
 
     def _remember(self, i: int, image: np.ndarray) -> np.ndarray:
         image.flags.writeable = False
         self._cache[i] = image
         self._cache.move_to_end(i)
         while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+            self._release(self._cache.popitem(last=False)[1])
         return image
 
     def frame(self, i: int) -> np.ndarray:
@@ -309,7 +324,8 @@ class Session(FrameSequence):
         return {"cached_frames": len(self._cache), "cache_size": self.cache_size, "chunk_reads": self.chunk_reads}
 
     def clear_cache(self) -> None:
-        self._cache.clear()
+        while self._cache:
+            self._release(self._cache.popitem()[1])
 
     # ------------------------------------------------------------------ input
 

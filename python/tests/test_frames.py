@@ -21,6 +21,10 @@ class CountingFrames:
         self.reads.append(key)
         return self.dataset[key]
 
+    def read_direct(self, dest, source_sel=None, dest_sel=None):
+        self.reads.append(source_sel)
+        return self.dataset.read_direct(dest, source_sel, dest_sel)
+
     def __getattr__(self, name):
         return getattr(self.dataset, name)
 
