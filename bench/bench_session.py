@@ -481,31 +481,45 @@ class RecorderFrames:
 
 
 class MkvFrames:
-    """ffmpeg's Matroska output read with PyAV; frame i is the packet with the i-th smallest pts."""
+    """ffmpeg's Matroska output read with PyAV; frame i is the i-th packet (libx264rgb ultrafast has no
+    B-frames, so decode order is display order). Timestamps cannot name a frame: x11grab's millisecond
+    timestamps repeat (38 of 900 frames of a 2160p30 run)."""
 
     def __init__(self, path):
         import av
         self.container = av.open(path)
         self.stream = self.container.streams.video[0]
-        self.pts = sorted(p.pts for p in self.container.demux(self.stream) if p.pts is not None)
+        packets = [p for p in self.container.demux(self.stream) if p.pts is not None]
+        self.pts = [p.pts for p in packets]
+        self.keyframes = [i for i, p in enumerate(packets) if p.is_keyframe]
 
     def __len__(self):
         return len(self.pts)
 
+    def _decode_from_keyframe(self, k):
+        """Frames from keyframe packet k on, in order."""
+        self.container.seek(self.pts[k], stream=self.stream, backward=True, any_frame=False)
+        frames = self.container.decode(self.stream)
+        for frame in frames:
+            if frame.pts == self.pts[k]:
+                yield frame
+                break
+        else:
+            raise RuntimeError(f"seeking to keyframe pts {self.pts[k]} found no frame with it")
+        yield from frames
+
     def frame(self, i):
-        """Seeks to the keyframe at or before frame i's pts and decodes forward to that pts."""
-        pts = self.pts[i]
-        self.container.seek(pts, stream=self.stream, backward=True, any_frame=False)
-        for frame in self.container.decode(self.stream):
-            if frame.pts == pts:
+        """Seeks to the keyframe at or before frame i and decodes forward to frame i."""
+        k = max(j for j in self.keyframes if j <= i) if self.keyframes and self.keyframes[0] <= i else 0
+        for n, frame in enumerate(self._decode_from_keyframe(k), start=k):
+            if n == i:
+                if frame.pts != self.pts[i]:
+                    raise RuntimeError(f"frame {i} decoded with pts {frame.pts}, its packet has {self.pts[i]}")
                 return frame.to_ndarray(format="rgb24")
-            if frame.pts is None or frame.pts > pts:
-                raise RuntimeError(f"seeking to pts {pts} landed on pts {frame.pts}")
-        raise RuntimeError(f"no frame with pts {pts}")
+        raise RuntimeError(f"no frame {i}")
 
     def sequential(self, stop):
-        self.container.seek(self.pts[0], stream=self.stream, backward=True, any_frame=False)
-        for n, frame in enumerate(self.container.decode(self.stream)):
+        for n, frame in enumerate(self._decode_from_keyframe(0)):
             if n == stop:
                 return
             if frame.pts != self.pts[n]:

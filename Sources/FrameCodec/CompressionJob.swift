@@ -5,10 +5,14 @@ import Synchronization
 /// Buffers are allocated once per session; a job is reused every `CompressionPool.jobCount` frames.
 package final class CompressionJob: @unchecked Sendable {
     // @unchecked Sendable: ownership moves with release/acquire hand-offs, never shared. The writer fills
-    // `input` and `inputCount`, then publishes the job (CompressionPool.submit, a releasing store); one
-    // compressor reads them after an acquiring load, writes `output`, `chunkSize` and `effort`, and hands the job back
-    // with a releasing store of `finishedSequence`, which the writer loads acquiring before reading them.
-    package let input: UnsafeMutablePointer<UInt8>
+    // `input` and `inputCount`, then publishes the job (CompressionPool.submit, a releasing store); a
+    // compressor reads them after an acquiring load, claims the frame (`claimedSequence`, acquiring and
+    // releasing), writes `output`, `chunkSize` and `effort`, and hands the job back with releasing stores
+    // of `releasedSequence` and `finishedSequence`, which the writer loads acquiring before reading them.
+    // The writer replaces `input` only after a failed claim showed a compressor had read it
+    // (`CompressionPool.takeOver`).
+    /// The bytes to compress; the writer may swap in a spare buffer while a compressor still reads this one.
+    package var input: UnsafeMutablePointer<UInt8>
     package let output: UnsafeMutableRawPointer
     package let outputCapacity: Int
     /// Bytes of `input` to compress.
@@ -21,6 +25,12 @@ package final class CompressionJob: @unchecked Sendable {
     package var chunk: UnsafeRawPointer { effort == .unfiltered ? UnsafeRawPointer(input) : UnsafeRawPointer(output) }
     /// The pool sequence number of the frame last compressed here, -1 before the first.
     package let finishedSequence = Atomic<Int>(-1)
+    /// The sequence number last claimed, by a compressor about to compress it or by the writer taking it
+    /// over before any compressor did; -1 before the first. Whoever moves it from the job's previous
+    /// frame to this one owns the frame.
+    package let claimedSequence = Atomic<Int>(-1)
+    /// The sequence number whose input a compressor has finished reading, -1 before the first.
+    package let releasedSequence = Atomic<Int>(-1)
 
     package init(inputCapacity: Int, outputCapacity: Int) {
         // The SIMD kernels store 16 bytes at a time past the last pixel.

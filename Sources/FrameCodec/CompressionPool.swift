@@ -35,6 +35,18 @@ package final class CompressionPool: Sendable {
     private let governor: CompressionGovernor?
     /// Test-only: extra time each `best` compression takes, to force the pipeline behind.
     private let bestDelayNs: Int64
+    /// Input buffers taken out of jobs the writer took over while a compressor was reading them, each
+    /// free again once that compressor released that frame (the writer's thread only; at most one per thread).
+    private let spareInputs = Mutex<[SpareInput]>([])
+    private let frameBytes: Int
+
+    /// An input buffer out of service until `job` has released frame `sequence`.
+    private struct SpareInput {
+        // Sendable: the buffer is only touched by the writer once its compressor released it.
+        nonisolated(unsafe) var buffer: UnsafeMutablePointer<UInt8>
+        var job: Int
+        var sequence: Int
+    }
 
     /// Starts the compressor threads and waits until each has its codec.
     /// - Parameter bestDelayNs: test-only; each compression at `best` takes at least this long longer.
@@ -53,6 +65,7 @@ package final class CompressionPool: Sendable {
         self.logger = logger
         governor = codec == .none ? nil : CompressionGovernor(jobCount: jobCount)
         self.bestDelayNs = max(0, bestDelayNs)
+        self.frameBytes = frameBytes
         let names = (0..<self.threadCount).map { "\(Self.threadNamePrefix)\($0)" }
         let startup = StartupBarrier(workers: names)
         for (first, name) in names.enumerated() {
@@ -91,14 +104,51 @@ package final class CompressionPool: Sendable {
         jobs[sequence & mask].finishedSequence.load(ordering: .acquiring) == sequence
     }
 
+    /// Takes frame `sequence` (submitted, its chunk not finished) away from the compressors so the writer
+    /// can store its prepared bytes unfiltered at once: the returned bytes stay valid until the writer
+    /// fills this job again. When a compressor is already reading them (starved of CPU, it would hold every
+    /// frame behind it), the job gets a spare input buffer and the compressor's late chunk is ignored;
+    /// nil when no spare is free yet (at most one per thread).
+    package func takeOver(_ sequence: Int) -> (bytes: UnsafeRawPointer, count: Int)? {
+        let job = jobs[sequence & mask]
+        let bytes = UnsafeRawPointer(job.input), count = job.inputCount
+        let previous = max(-1, sequence - jobCount)
+        if job.claimedSequence.compareExchange(expected: previous, desired: sequence, successOrdering: .acquiringAndReleasing,
+                                               failureOrdering: .acquiring).exchanged {
+            job.releasedSequence.store(sequence, ordering: .releasing)
+            return (bytes, count)
+        }
+        // A compressor claimed it after reading `input`: swap in a buffer no compressor reads.
+        let swapped = spareInputs.withLock { spares -> Bool in
+            let ready = spares.firstIndex { jobs[$0.job].releasedSequence.load(ordering: .acquiring) >= $0.sequence }
+            let buffer: UnsafeMutablePointer<UInt8>
+            if let ready {
+                buffer = spares.remove(at: ready).buffer
+            } else if spares.count < threadCount {
+                buffer = .allocate(capacity: frameBytes + 64)
+                buffer.initialize(repeating: 0, count: frameBytes + 64)
+            } else {
+                return false
+            }
+            spares.append(SpareInput(buffer: job.input, job: sequence & mask, sequence: sequence))
+            job.input = buffer
+            return true
+        }
+        return swapped ? (bytes, count) : nil
+    }
+
     /// Asks every compressor to stop once nothing is left and joins them; safe to call twice.
     package func stop() {
         stopping.store(true, ordering: .releasing)
         workBell.ring()
         let running = threads.withLock { list -> [NamedThread] in defer { list = [] }; return list }
+        var stuck = false
         for thread in running where !thread.join(timeoutNanoseconds: Self.joinTimeoutNs) {
             logger.error("\(thread.name) did not stop within \(Self.joinTimeoutNs / 1_000_000) ms")
+            stuck = true
         }
+        // A compressor that did not stop may still read a spare: leave those to the process's end.
+        if !stuck { spareInputs.withLock { spares in for spare in spares { spare.buffer.deallocate() }; spares = [] } }
     }
 
     /// A compressor thread's body: frames `first`, `first + threadCount`, ... in order.
@@ -119,18 +169,26 @@ package final class CompressionPool: Sendable {
             let seen = workBell.sequence
             if submittedCount.load(ordering: .acquiring) > next {
                 let job = jobs[next & mask]
+                // Read before claiming: once claimed, the writer may give the job another input buffer.
+                let input = job.input, count = job.inputCount
+                guard job.claimedSequence.compareExchange(expected: max(-1, next - jobCount), desired: next,
+                                                          ordering: .acquiringAndReleasing).exchanged else {
+                    next += threadCount // the writer took this frame over
+                    continue
+                }
                 let backlog = submittedCount.load(ordering: .acquiring) - next - 1
                 let effort = governor?.effort(backlog: backlog) ?? .best
                 switch effort {
                 case .best:
                     if bestDelayNs > 0 { MonotonicClock.sleep(until: MonotonicClock.now() + bestDelayNs) }
-                    job.chunkSize = encoder.encode(job.input, count: job.inputCount, into: job.output, capacity: job.outputCapacity)
+                    job.chunkSize = encoder.encode(input, count: count, into: job.output, capacity: job.outputCapacity)
                 case .fast:
-                    job.chunkSize = fastEncoder.encode(job.input, count: job.inputCount, into: job.output, capacity: job.outputCapacity)
+                    job.chunkSize = fastEncoder.encode(input, count: count, into: job.output, capacity: job.outputCapacity)
                 case .unfiltered:
-                    job.chunkSize = job.inputCount
+                    job.chunkSize = count
                 }
                 job.effort = effort
+                job.releasedSequence.store(next, ordering: .releasing)
                 job.finishedSequence.store(next, ordering: .releasing)
                 finishedBell.ring()
                 next += threadCount

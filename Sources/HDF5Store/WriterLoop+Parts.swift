@@ -21,6 +21,7 @@ extension WriterLoop {
         var samples: Int64 = 0
         var fast: Int64 = 0
         var unfiltered: Int64 = 0
+        var takenOver: Int64 = 0
         var skipped: Int64 = 0
         var statistics: SessionStatistics.Snapshot
     }
@@ -220,7 +221,7 @@ extension WriterLoop {
         state.lastTick = nil
         state.firstTimestamp = nil
         state.base = PartBase(keyframes: keyframes, storedBytes: storedBytes, events: eventsWritten, samples: samplesWritten,
-                              fast: framesFast, unfiltered: framesUnfiltered, skipped: mismatchedFrames, statistics: statistics.snapshot())
+                              fast: framesFast, unfiltered: framesUnfiltered, takenOver: framesTakenOver, skipped: mismatchedFrames, statistics: statistics.snapshot())
         do {
             for device in state.input.devicesNow { try file.appendDevice(device) }
             try file.writePending()

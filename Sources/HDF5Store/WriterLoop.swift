@@ -46,6 +46,8 @@ final class WriterLoop {
     /// Frames whose chunk took a degraded effort because the compressors were behind.
     var framesFast: Int64 = 0
     var framesUnfiltered: Int64 = 0
+    /// Of those unfiltered, frames the writer took from a compressor that was behind (`captureIsBackingUp`).
+    var framesTakenOver: Int64 = 0
     var storedBytes: Int64 = 0
     var eventsWritten: Int64 = 0
     var samplesWritten: Int64 = 0
@@ -196,13 +198,30 @@ final class WriterLoop {
         pipelineTail += 1
     }
 
-    /// Appends, in order, every frame at the head of the pipeline whose chunk is ready.
+    /// Every job holds a frame and capture has half its slots waiting: a compressor starved of CPU would
+    /// soon cost ticks, so the writer stores the oldest frame's prepared bytes unfiltered itself.
+    private var captureIsBackingUp: Bool {
+        framesSubmitted - framesAppended >= pool.jobCount && channels.frames.filled.count >= max(1, channels.frames.filled.capacity / 2)
+    }
+
+    /// Appends, in order, every frame at the head of the pipeline whose chunk is ready (or that the
+    /// writer takes over from a compressor that is behind).
     private func appendFinishedFrames() -> Bool {
         var worked = false
         while pipelineHead < pipelineTail {
             let pending = pipeline[pipelineHead & (WriterLoop.pipelineCapacity - 1)]
             if pending.sequence >= 0 {
-                guard pool.isFinished(pending.sequence) else { break }
+                guard pool.isFinished(pending.sequence) else {
+                    guard captureIsBackingUp, let taken = pool.takeOver(pending.sequence) else { break }
+                    if pending.startsPart { rollOver(firstTick: pending.frame.tick) }
+                    append(pending, FrameEncoder.Encoded(bytes: taken.bytes, size: taken.count, reference: pending.plan.reference,
+                                                         isIdentical: false, shift: pending.plan.shift), effort: .unfiltered)
+                    framesTakenOver += 1
+                    framesAppended = pending.sequence + 1
+                    pipelineHead += 1
+                    worked = true
+                    continue
+                }
                 if pending.startsPart { rollOver(firstTick: pending.frame.tick) }
                 let job = pool.job(for: pending.sequence)
                 if job.chunkSize > 0 {
@@ -434,6 +453,7 @@ final class WriterLoop {
             "state_dropped": s.stateDropped - base.statistics.stateDropped,
             "x_errors": s.xErrors - base.statistics.xErrors, "frames_skipped": mismatchedFrames - base.skipped,
             "frames_fast": framesFast - base.fast, "frames_unfiltered": framesUnfiltered - base.unfiltered,
+            "frames_taken_over": framesTakenOver - base.takenOver,
             "duration_ns": first.map { last - $0 } ?? 0,
             "writer_frame_ns_p50": p50, "writer_frame_ns_p99": p99,
         ]

@@ -44,7 +44,7 @@ with h5py.File(path, "r") as f:
         chunk_sizes=[int(frames.id.get_chunk_info_by_coord((k, 0, 0, 0)).size) for k in range(n)],
         filter_masks=[int(frames.id.get_chunk_info_by_coord((k, 0, 0, 0)).filter_mask) for k in range(n)],
         flags=[int(v) for v in f["video/flags"][:]], frames_fast=summary.get("frames_fast"),
-        frames_unfiltered=summary.get("frames_unfiltered"), fast_level=int(f["video"].attrs["fast_compression_level"]),
+        frames_unfiltered=summary.get("frames_unfiltered"), frames_taken_over=summary.get("frames_taken_over"), fast_level=int(f["video"].attrs["fast_compression_level"]),
         end_reason=f.attrs["end_reason"], clean_shutdown=int(f.attrs["clean_shutdown"]),
         format_version=int(f.attrs["format_version"]), has_shifts="video/reference_shift" in f,
         codec=f["video"].attrs["codec"], keyframe_interval=int(f["video"].attrs["keyframe_interval"]))))

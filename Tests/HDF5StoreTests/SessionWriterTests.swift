@@ -131,6 +131,45 @@ struct SessionWriterTests {
         }
     }
 
+    @Test("a compressor stuck on a frame does not hold capture: the writer stores that frame unfiltered itself")
+    func stuckCompressorIsTakenOver() throws {
+        let directory = try TestPaths.temporaryDirectory("stuck")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("s.h5").path
+        let width = 64, height = 40, count = 60
+        // Every compression at the best level sleeps 1.5 s first. Frame 0 goes alone, so a compressor takes
+        // it with nothing waiting (best level) and stays on it; the other 59 follow at once. Without the
+        // takeover the harness would run out of slots after 8 jobs + 8 slots and wait for that compressor,
+        // and frame 0 would be stored compressed at the best level.
+        let harness = WriterHarness(configuration: WriterHarness.configuration(
+            path: path, width: width, height: height, codec: .zstd, interval: 8, compressionDelayNs: 1_500_000_000))
+        #expect(try harness.start() == .ready)
+        var source = ScreenLikeFrames(width: width, height: height, seed: 3)
+        for i in 0..<count {
+            let rgb = source.next(index: i)
+            harness.push { slot in
+                ScreenLikeFrames.paint(rgb, into: slot, width: width, height: height, stride: harness.stride)
+                return rgb
+            }
+            if i == 0 { usleep(300_000) }
+        }
+        let result = try #require(harness.finish())
+        #expect(result.framesWritten == Int64(count), "no frame is lost")
+        let expectedPath = directory.appendingPathComponent("expected.rgb").path
+        try harness.saveExpected(to: expectedPath)
+        let run = try runPython(PythonChecks.frames, arguments: [path, expectedPath, "\(width)", "\(height)", "\(harness.startNs)"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = parseJSON(run.stdout)
+        #expect((out["bad"] as? [Int]) == [], "frames that differ: \(out["bad"] ?? "?")")
+        let masks = out["filter_masks"] as? [Int] ?? []
+        #expect(masks.count == count)
+        #expect(masks.first == 1, "frame 0 taken from its stuck compressor: masks \(masks.prefix(8))")
+        let takenOver = out["frames_taken_over"] as? Int ?? -1
+        #expect(takenOver >= 1)
+        #expect(takenOver <= out["frames_unfiltered"] as? Int ?? 0)
+        #expect(out["frames_unfiltered"] as? Int == masks.filter { $0 == 1 }.count)
+    }
+
     @Test("compressors forced behind degrade compression, never frames; every frame decodes exactly", arguments: [SessionOptions.Codec.zstd, .lz4])
     func fallingBehindDegradesCompression(codec: SessionOptions.Codec) throws {
         let directory = try TestPaths.temporaryDirectory("behind")

@@ -11,6 +11,7 @@ import hdf5plugin  # noqa: F401  registers the Zstandard (32015) and LZ4 (32004)
 import h5py
 import numpy as np
 
+from .chunks import ChunkReader
 from .sequence import FrameSequence, IntOrArray  # noqa: F401  IntOrArray: kept importable from here
 
 FORMAT_NAME = "recorder-session"
@@ -162,6 +163,7 @@ class Session(FrameSequence):
         # Images that left the cache and that nobody else holds, read into again: a fresh 6 MB array
         # costs ~1,500 page faults, more than decompressing a residual into it.
         self._spare: List[np.ndarray] = []
+        self._chunks = ChunkReader(self._frames)
         self.chunk_reads = 0
         self._events: Optional[np.ndarray] = None
         self._events_sorted = True
@@ -270,12 +272,12 @@ class Session(FrameSequence):
     def _read_stored(self, i: int) -> np.ndarray:
         """Read and decompress one stored chunk (a whole image or an XOR residual) into a writable array."""
         self.chunk_reads += 1
-        if not self._spare:
-            return self._frames[i]
-        buffer = self._spare.pop()
-        buffer.flags.writeable = True
-        self._frames.read_direct(buffer, np.s_[i])
-        return buffer
+        if self._spare:
+            buffer = self._spare.pop()
+            buffer.flags.writeable = True
+        else:
+            buffer = np.empty(self._frames.shape[1:], dtype=np.uint8)
+        return self._chunks.read_into(self._frames, i, buffer)
 
     def _release(self, image: np.ndarray) -> None:
         """Keeps an image that left the cache for a later read, unless the caller still holds it (or a view)."""

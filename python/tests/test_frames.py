@@ -1,6 +1,7 @@
 """Frames decode byte-exact through the /video/reference rule, with a cache that reads each chunk once."""
 
 import h5py
+import hdf5plugin
 import numpy as np
 import pytest
 
@@ -25,8 +26,27 @@ class CountingFrames:
         self.reads.append(source_sel)
         return self.dataset.read_direct(dest, source_sel, dest_sel)
 
+    @property
+    def id(self):
+        return CountingChunks(self.dataset.id, self.reads)
+
     def __getattr__(self, name):
         return getattr(self.dataset, name)
+
+
+class CountingChunks:
+    """Wraps a dataset's low-level id and records every chunk read straight from the file."""
+
+    def __init__(self, dataset_id, reads):
+        self.dataset_id = dataset_id
+        self.reads = reads
+
+    def read_direct_chunk(self, offsets, *args, **kwargs):
+        self.reads.append(offsets[0])
+        return self.dataset_id.read_direct_chunk(offsets, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.dataset_id, name)
 
 
 def counted(session):
@@ -187,3 +207,30 @@ def test_format_1_has_no_shifts(tmp_path):
     with rr.open(path) as session:
         assert session.reference_shifts.shape == (4, 2) and not session.reference_shifts.any()
         assert session.summary()["video"]["shifted_frames"] == 0
+
+
+def test_chunk_reader_decodes_zstd_and_unfiltered_chunks_like_h5py_and_refuses_a_corrupt_one(tmp_path):
+    """The direct path (stored bytes through libzstd into the caller's buffer) returns what h5py returns
+    for zstd chunks and for a chunk written with the filter skipped (mask 1); a chunk that does not
+    decompress is refused with the frame named (h5py + hdf5plugin return bytes for it without an error)."""
+    from recorder_reader.chunks import ChunkError, ChunkReader
+
+    path = str(tmp_path / "chunks.h5")
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 4, size=(4, 48, 64, 3), dtype=np.uint8)
+    with h5py.File(path, "w") as f:
+        frames = f.create_dataset("frames", data=images, chunks=(1, 48, 64, 3), **hdf5plugin.Zstd(clevel=1))
+        frames.id.write_direct_chunk((2, 0, 0, 0), images[2].tobytes(), filter_mask=1)
+        frames.id.write_direct_chunk((3, 0, 0, 0), b"\x28\xb5\x2f\xfd not a frame", filter_mask=0)
+    with h5py.File(path, "r") as f:
+        frames = f["frames"]
+        reader = ChunkReader(frames)
+        assert reader.lib is not None, "libzstd is loadable here: the direct path is what this test checks"
+        buffer = np.empty((48, 64, 3), dtype=np.uint8)
+        for i in range(3):
+            assert reader._read_direct(frames, i, buffer), "frame %d took the direct path" % i
+            np.testing.assert_array_equal(buffer, frames[i])
+            np.testing.assert_array_equal(reader.read_into(frames, i, buffer), images[i])
+        with pytest.raises(ChunkError, match="frame 3: its zstd chunk of 16 bytes does not decompress"):
+            reader.read_into(frames, 3, buffer)
+
