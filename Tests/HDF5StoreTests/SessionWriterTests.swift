@@ -51,14 +51,7 @@ struct SessionWriterTests {
             path: path, width: width, height: height, codec: c.codec, interval: c.interval, policy: c.policy,
             motionReference: c.motion, compressionThreads: c.threads))
         #expect(try harness.start() == .ready)
-        var source = ScreenLikeFrames(width: width, height: height, seed: 42)
-        for i in 0..<count {
-            let rgb = source.next(index: i)
-            harness.push { slot in
-                ScreenLikeFrames.paint(rgb, into: slot, width: width, height: height, stride: harness.stride)
-                return rgb
-            }
-        }
+        harness.pushScreenLike(count: count, seed: 42)
         let result = try #require(harness.finish())
         #expect(result.framesWritten == Int64(count))
         #expect(result.cleanShutdown)
@@ -144,14 +137,8 @@ struct SessionWriterTests {
         let harness = WriterHarness(configuration: WriterHarness.configuration(
             path: path, width: width, height: height, codec: .zstd, interval: 8, compressionDelayNs: 1_500_000_000))
         #expect(try harness.start() == .ready)
-        var source = ScreenLikeFrames(width: width, height: height, seed: 3)
-        for i in 0..<count {
-            let rgb = source.next(index: i)
-            harness.push { slot in
-                ScreenLikeFrames.paint(rgb, into: slot, width: width, height: height, stride: harness.stride)
-                return rgb
-            }
-            if i == 0 { usleep(300_000) }
+        harness.pushScreenLike(count: count, seed: 3) { i in
+            if i == 1 { usleep(300_000) }
         }
         let result = try #require(harness.finish())
         #expect(result.framesWritten == Int64(count), "no frame is lost")
@@ -181,16 +168,10 @@ struct SessionWriterTests {
         let harness = WriterHarness(configuration: WriterHarness.configuration(
             path: path, width: width, height: height, codec: codec, interval: 8, compressionDelayNs: 30_000_000))
         #expect(try harness.start() == .ready)
-        var source = ScreenLikeFrames(width: width, height: height, seed: 7)
         let burst = 90, calm = 60
-        for i in 0..<(burst + calm) {
+        harness.pushScreenLike(count: burst + calm, seed: 7) { i in
             // After the burst, one frame every 50 ms: the compressors catch up and go back to the best level.
             if i >= burst { usleep(50_000) }
-            let rgb = source.next(index: i)
-            harness.push { slot in
-                ScreenLikeFrames.paint(rgb, into: slot, width: width, height: height, stride: harness.stride)
-                return rgb
-            }
         }
         let result = try #require(harness.finish())
         #expect(result.framesWritten == Int64(burst + calm), "no frame is lost")

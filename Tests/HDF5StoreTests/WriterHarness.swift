@@ -94,6 +94,20 @@ final class WriterHarness {
         pushed += 1
     }
 
+    /// Pushes `count` frames of `ScreenLikeFrames` (`seed`), running `before(i)` before frame i is pushed.
+    func pushScreenLike(count: Int, seed: UInt64, before: (Int) -> Void = { _ in }) {
+        let geometry = configuration.geometry
+        var source = ScreenLikeFrames(width: geometry.width, height: geometry.height, seed: seed)
+        for i in 0..<count {
+            before(i)
+            let rgb = source.next(index: i)
+            push { slot in
+                ScreenLikeFrames.paint(rgb, into: slot, width: geometry.width, height: geometry.height, stride: stride)
+                return rgb
+            }
+        }
+    }
+
     /// Says the producers are done, waits for the writer to seal the file.
     func finish() -> WriterResult? {
         writer.producersFinished()
