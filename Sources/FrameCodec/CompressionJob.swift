@@ -5,18 +5,19 @@ import Synchronization
 /// Buffers are allocated once per session; a job is reused every `CompressionPool.jobCount` frames.
 package final class CompressionJob: @unchecked Sendable {
     // @unchecked Sendable: ownership moves with release/acquire hand-offs, never shared. The writer fills
-    // `input` and `inputCount`, then publishes the job (CompressionPool.submit, a releasing store); a
-    // compressor reads them after an acquiring load, claims the frame (`claimedSequence`, acquiring and
+    // `input`'s bytes, then publishes the job (CompressionPool.submit, a releasing store); a compressor
+    // loads the `input` pointer after an acquiring load, claims the frame (`claimedSequence`, acquiring and
     // releasing), writes `output`, `chunkSize` and `effort`, and hands the job back with releasing stores
     // of `releasedSequence` and `finishedSequence`, which the writer loads acquiring before reading them.
-    // The writer replaces `input` only after a failed claim showed a compressor had read it
-    // (`CompressionPool.takeOver`).
+    // The writer replaces the `input` pointer only after its own claim failed, i.e. after the compressor
+    // that claimed the frame had loaded it (`CompressionPool.takeOver`); a compressor reads the bytes only
+    // after its own claim succeeded.
     /// The bytes to compress; the writer may swap in a spare buffer while a compressor still reads this one.
     package var input: UnsafeMutablePointer<UInt8>
     package let output: UnsafeMutableRawPointer
     package let outputCapacity: Int
-    /// Bytes of `input` to compress.
-    package var inputCount = 0
+    /// Bytes of `input` to compress: one RGB frame, the same for every frame of the session.
+    package let inputCount: Int
     /// Size of the chunk (`chunk`); 0 when the codec failed.
     package var chunkSize = 0
     /// How the chunk was made; `unfiltered` leaves it in `input` (the bytes as they are), the others in `output`.
@@ -33,6 +34,7 @@ package final class CompressionJob: @unchecked Sendable {
     package let releasedSequence = Atomic<Int>(-1)
 
     package init(inputCapacity: Int, outputCapacity: Int) {
+        inputCount = inputCapacity
         // The SIMD kernels store 16 bytes at a time past the last pixel.
         input = .allocate(capacity: inputCapacity + 64)
         input.initialize(repeating: 0, count: inputCapacity + 64)

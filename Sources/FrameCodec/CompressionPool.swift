@@ -169,7 +169,8 @@ package final class CompressionPool: Sendable {
             let seen = workBell.sequence
             if submittedCount.load(ordering: .acquiring) > next {
                 let job = jobs[next & mask]
-                // Read before claiming: once claimed, the writer may give the job another input buffer.
+                // The pointer is read before claiming: once a compressor has claimed the frame, the writer
+                // may give the job another input buffer. Its bytes are read only after a successful claim.
                 let input = job.input, count = job.inputCount
                 guard job.claimedSequence.compareExchange(expected: max(-1, next - jobCount), desired: next,
                                                           ordering: .acquiringAndReleasing).exchanged else {

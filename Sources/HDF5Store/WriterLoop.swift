@@ -189,7 +189,6 @@ final class WriterLoop {
         channels.frames.released.tryPush(frame.slot)
         var pending = PendingFrame(frame: frame, plan: plan, sequence: -1, startNs: start, startsPart: startsPart)
         if !plan.isIdentical {
-            job.inputCount = encoder.rawFrameBytes
             pool.submit(sequence)
             framesSubmitted += 1
             pending.sequence = sequence
