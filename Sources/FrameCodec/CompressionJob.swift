@@ -7,8 +7,8 @@ package final class CompressionJob: @unchecked Sendable {
     // @unchecked Sendable: ownership moves with release/acquire hand-offs, never shared. The writer fills
     // `input`'s bytes, then publishes the job (CompressionPool.submit, a releasing store); a compressor
     // loads the `input` pointer after an acquiring load, claims the frame (`claimedSequence`, acquiring and
-    // releasing), writes `output`, `chunkSize` and `effort`, and hands the job back with releasing stores
-    // of `releasedSequence` and `finishedSequence`, which the writer loads acquiring before reading them.
+    // releasing), writes `output`, `chunkSize` and `effort`, and hands the job back with a releasing store
+    // of `finishedSequence`, which the writer loads acquiring before reading them.
     // The writer replaces the `input` pointer only after its own claim failed, i.e. after the compressor
     // that claimed the frame had loaded it (`CompressionPool.takeOver`); a compressor reads the bytes only
     // after its own claim succeeded.
@@ -30,8 +30,6 @@ package final class CompressionJob: @unchecked Sendable {
     /// over before any compressor did; -1 before the first. Whoever moves it from the job's previous
     /// frame to this one owns the frame.
     package let claimedSequence = Atomic<Int>(-1)
-    /// The sequence number whose input a compressor has finished reading, -1 before the first.
-    package let releasedSequence = Atomic<Int>(-1)
 
     package init(inputCapacity: Int, outputCapacity: Int) {
         inputCount = inputCapacity

@@ -36,13 +36,13 @@ package final class CompressionPool: Sendable {
     /// Test-only: extra time each `best` compression takes, to force the pipeline behind.
     private let bestDelayNs: Int64
     /// Input buffers taken out of jobs the writer took over while a compressor was reading them, each
-    /// free again once that compressor released that frame (the writer's thread only; at most one per thread).
+    /// free again once that compressor finished that frame (the writer's thread only; at most one per thread).
     private let spareInputs = Mutex<[SpareInput]>([])
     private let frameBytes: Int
 
-    /// An input buffer out of service until `job` has released frame `sequence`.
+    /// An input buffer out of service until `job` has finished frame `sequence`.
     private struct SpareInput {
-        // Sendable: the buffer is only touched by the writer once its compressor released it.
+        // Sendable: the buffer is only touched by the writer once its compressor finished with it.
         nonisolated(unsafe) var buffer: UnsafeMutablePointer<UInt8>
         var job: Int
         var sequence: Int
@@ -115,12 +115,12 @@ package final class CompressionPool: Sendable {
         let previous = max(-1, sequence - jobCount)
         if job.claimedSequence.compareExchange(expected: previous, desired: sequence, successOrdering: .acquiringAndReleasing,
                                                failureOrdering: .acquiring).exchanged {
-            job.releasedSequence.store(sequence, ordering: .releasing)
             return (bytes, count)
         }
         // A compressor claimed it after reading `input`: swap in a buffer no compressor reads.
         let swapped = spareInputs.withLock { spares -> Bool in
-            let ready = spares.firstIndex { jobs[$0.job].releasedSequence.load(ordering: .acquiring) >= $0.sequence }
+            // The compressor that claimed a spare's frame has read it once it finished that frame.
+            let ready = spares.firstIndex { jobs[$0.job].finishedSequence.load(ordering: .acquiring) >= $0.sequence }
             let buffer: UnsafeMutablePointer<UInt8>
             if let ready {
                 buffer = spares.remove(at: ready).buffer
@@ -189,7 +189,6 @@ package final class CompressionPool: Sendable {
                     job.chunkSize = count
                 }
                 job.effort = effort
-                job.releasedSequence.store(next, ordering: .releasing)
                 job.finishedSequence.store(next, ordering: .releasing)
                 finishedBell.ring()
                 next += threadCount

@@ -199,17 +199,13 @@ package final class FrameEncoder {
         if due { return wholeImage(source, bytesPerLine: bytesPerLine, into: input) }
         if policy == .dyadic { return dyadicResidual(source, bytesPerLine: bytesPerLine, into: input) }
         let referenceIndex = policy == .previousFrame ? index - 1 : lastKeyframeIndex
-        wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
-        if codec != .none {
-            let still = CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep)
-            if motionReference && still > FrameEncoder.stillShare,
-               let shift = bestShift(source, bytesPerLine: bytesPerLine, unshiftedShare: still) {
-                lastShift = shift
-                if shift != .none { return shiftedResidual(source, bytesPerLine: bytesPerLine, shift: shift, referenceIndex: referenceIndex, into: input) }
-            } else if still > FrameEncoder.denseChangeShare {
-                // Scrolling or a scene cut: store the image whole, skipping the residual pass.
-                return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
-            }
+        // Scrolling or a scene cut: store the image whole, skipping the residual pass.
+        guard let placed = placement(source, bytesPerLine: bytesPerLine, against: reference, around: lastShift) else {
+            return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
+        }
+        if placed.searched { lastShift = placed.shift }
+        if placed.shift != .none {
+            return shiftedResidual(source, bytesPerLine: bytesPerLine, shift: placed.shift, referenceIndex: referenceIndex, into: input)
         }
         let updates = policy == .previousFrame
         let changed = CFrameKernels_bgrx_xor_rgb(source, bytesPerLine, width, height, reference, input, updates ? 1 : 0) != 0
@@ -224,20 +220,11 @@ package final class FrameEncoder {
         let base = ladder[parentOffset.nonzeroBitCount]
         let keep = offset & 1 == 0 ? ladder[offset.nonzeroBitCount] : nil
         let basePosition = ladderPosition[parentOffset.nonzeroBitCount]
-        var shift = Shift.none
-        wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
-        if codec != .none {
-            let still = CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, base, FrameEncoder.densitySampleStep)
-            if motionReference && still > FrameEncoder.stillShare {
-                let expected = Shift(dx: lastPosition.dx &+ velocity.dx &- basePosition.dx, dy: lastPosition.dy &+ velocity.dy &- basePosition.dy)
-                guard let found = bestShift(source, bytesPerLine: bytesPerLine, reference: base, around: expected, unshiftedShare: still) else {
-                    return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
-                }
-                shift = found
-            } else if still > FrameEncoder.denseChangeShare {
-                return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
-            }
+        let expected = Shift(dx: lastPosition.dx &+ velocity.dx &- basePosition.dx, dy: lastPosition.dy &+ velocity.dy &- basePosition.dy)
+        guard let placed = placement(source, bytesPerLine: bytesPerLine, against: base, around: expected) else {
+            return wholeImage(source, bytesPerLine: bytesPerLine, into: input)
         }
+        let shift = placed.shift
         let position = Shift(dx: basePosition.dx &+ shift.dx, dy: basePosition.dy &+ shift.dy)
         velocity = Shift(dx: position.dx &- lastPosition.dx, dy: position.dy &- lastPosition.dy)
         lastPosition = position
@@ -251,6 +238,21 @@ package final class FrameEncoder {
         return Plan(reference: lastKeyframeIndex + parentOffset, isIdentical: !changed, shift: shift)
     }
 
+    /// Where the frame lies against the image `base`: nil when it is densely changed even at the best
+    /// displacement (store it whole), else the displacement to XOR with (`.none` when unmoved or not
+    /// searched) and whether the motion search ran, starting at `center`.
+    private func placement(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, against base: UnsafePointer<UInt8>,
+                           around center: Shift) -> (shift: Shift, searched: Bool)? {
+        wideSearchRestLeft = max(0, wideSearchRestLeft - 1)
+        guard codec != .none else { return (.none, false) }
+        let still = CFrameKernels_sampled_changed_share(source, bytesPerLine, width, height, base, FrameEncoder.densitySampleStep)
+        if motionReference && still > FrameEncoder.stillShare {
+            // The search keeps the unmoved share as a candidate: nil only when that too is dense.
+            return bestShift(source, bytesPerLine: bytesPerLine, reference: base, around: center, unshiftedShare: still).map { ($0, true) }
+        }
+        return still > FrameEncoder.denseChangeShare ? nil : (.none, false)
+    }
+
     /// The frame stored whole; it becomes the reference (none is kept when every frame is whole).
     private func wholeImage(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, into input: UnsafeMutablePointer<UInt8>) -> Plan {
         CFrameKernels_bgrx_to_rgb(source, bytesPerLine, width, height, input)
@@ -261,12 +263,11 @@ package final class FrameEncoder {
     /// The displacement of the reference that leaves the fewest sampled pixels changed, `.none` when not
     /// moving beats every displacement, nil when even the best leaves the frame densely changed (then the
     /// frame was stored whole).
-    private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, reference: UnsafePointer<UInt8>? = nil, around center: Shift? = nil,
+    private func bestShift(_ source: UnsafePointer<UInt8>, bytesPerLine: Int, reference: UnsafePointer<UInt8>, around center: Shift,
                            unshiftedShare: Double) -> Shift? {
         var dx: Int32 = 0, dy: Int32 = 0
         let searchWide = wideSearchRestLeft == 0
-        let center = center ?? lastShift
-        let share = CFrameKernels_find_shift(source, bytesPerLine, width, height, reference ?? UnsafePointer(self.reference), FrameEncoder.densitySampleStep,
+        let share = CFrameKernels_find_shift(source, bytesPerLine, width, height, reference, FrameEncoder.densitySampleStep,
                                         unshiftedShare, center.dx, center.dy, searchWide ? 1 : 0,
                                         FrameEncoder.denseChangeShare, &dx, &dy)
         guard share <= FrameEncoder.denseChangeShare else {

@@ -210,23 +210,21 @@ final class WriterLoop {
         while pipelineHead < pipelineTail {
             let pending = pipeline[pipelineHead & (WriterLoop.pipelineCapacity - 1)]
             if pending.sequence >= 0 {
-                guard pool.isFinished(pending.sequence) else {
-                    guard captureIsBackingUp, let taken = pool.takeOver(pending.sequence) else { break }
-                    if pending.startsPart { rollOver(firstTick: pending.frame.tick) }
-                    append(pending, FrameEncoder.Encoded(bytes: taken.bytes, size: taken.count, reference: pending.plan.reference,
-                                                         isIdentical: false, shift: pending.plan.shift), effort: .unfiltered)
+                let chunk: (bytes: UnsafeRawPointer, size: Int, effort: CompressionEffort)
+                if pool.isFinished(pending.sequence) {
+                    let job = pool.job(for: pending.sequence)
+                    chunk = (job.chunk, job.chunkSize, job.effort)
+                } else if captureIsBackingUp, let taken = pool.takeOver(pending.sequence) {
+                    chunk = (taken.bytes, taken.count, .unfiltered)
                     framesTakenOver += 1
-                    framesAppended = pending.sequence + 1
-                    pipelineHead += 1
-                    worked = true
-                    continue
+                } else {
+                    break
                 }
                 if pending.startsPart { rollOver(firstTick: pending.frame.tick) }
-                let job = pool.job(for: pending.sequence)
-                if job.chunkSize > 0 {
-                    append(pending, FrameEncoder.Encoded(bytes: job.chunk, size: job.chunkSize,
+                if chunk.size > 0 {
+                    append(pending, FrameEncoder.Encoded(bytes: chunk.bytes, size: chunk.size,
                                                          reference: pending.plan.reference, isIdentical: false,
-                                                         shift: pending.plan.shift), effort: job.effort)
+                                                         shift: pending.plan.shift), effort: chunk.effort)
                 } else {
                     fail(RecorderErrorBox(message: "\(encoder.codec.rawValue) failed to encode frame \(framesTotal)", errno: 0))
                 }
