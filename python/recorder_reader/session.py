@@ -21,21 +21,9 @@ SUPPORTED_FORMAT_VERSIONS = (1, 2)
 _PER_FRAME = ("timestamp_ns", "tick", "reference", "cursor", "origin", "flags", "reference_shift")
 
 
-def displaced(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """``image`` moved by (dx, dy) pixels: result[y, x] = image[y - dy, x - dx], zeros where that is outside."""
-    if dx == 0 and dy == 0:
-        return image
-    height, width = image.shape[:2]
-    out = np.zeros_like(image)
-    if abs(dx) < width and abs(dy) < height:
-        out[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
-            image[max(-dy, 0):height - max(dy, 0), max(-dx, 0):width - max(dx, 0)]
-    return out
-
-
 def xor_displaced_into(target: np.ndarray, reference: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """``target ^= displaced(reference, dx, dy)`` in place, without building the displaced image (pixels
-    whose reference lies outside meet zeros, which leave them as they are). Returns ``target``."""
+    """Format 2's rule in place: ``target[y, x] ^= reference[y - dy, x - dx]`` where that pixel lies inside
+    the image (outside, the displaced reference is zero and leaves ``target`` as it is). Returns ``target``."""
     height, width = target.shape[:2]
     if abs(dx) < width and abs(dy) < height:
         region = target[max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)]
