@@ -40,8 +40,10 @@ any_frame=False, i.e. to the keyframe at or before it), decode forward to that p
 the frame landed on must carry the requested pts. Peer: h5py reads the frame's chunk. Every decoded image's
 shape is checked, and the three lowest picked frames are compared with a sequential decode from frame 0.
 
-Recorder variants: "default" (format_version 2, the motion reference) and "format-1" (--format-1, no
-motion reference), each on its own fresh game. --long N also records N seconds with the recorder
+Recorder variants: "default" (format_version 2, the motion reference), "format-1" (--format-1, no
+motion reference) and "page-cache-all" (RECORDER_PAGE_CACHE_WINDOW_MB=all: the writer leaves every written
+page in the page cache), each on its own fresh game. After each recorder run, `fincore` reports how much of
+its file is still cached. --long N also records N seconds with the recorder
 (--long-variant) alone at the first size and workload and samples its RSS every 10 s. RECORDER=path picks
 the binary.
 """
@@ -62,8 +64,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))  # the repo's recorder_reader, not an installed copy
 RECORDER = os.environ.get("RECORDER") or os.path.join(ROOT, ".build/release/recorder")
 PEER = os.path.join(os.path.dirname(ROOT), "shared/bench/py_baseline_recorder.py")
-#: Recorder variants: row label and extra `recorder record` arguments.
-VARIANTS = {"default": ("recorder", []), "format-1": ("recorder --format-1", ["--format-1"])}
+#: Recorder variants: row label, extra `recorder record` arguments, extra environment.
+VARIANTS = {"default": ("recorder", [], {}), "format-1": ("recorder --format-1", ["--format-1"], {}),
+            # The writer's write-behind off: the kernel keeps every written page cached, as before issue 16's last stop.
+            "page-cache-all": ("recorder, page cache left to the kernel", [], {"RECORDER_PAGE_CACHE_WINDOW_MB": "all"})}
 WORKLOADS = {"openttd": "OpenTTD's title screen",
              "openttd-scroll": "OpenTTD in a game, the view scrolled by arrow keys",
              "grainy": "ffplay looping a grainy clip at the size's FPS (CPU-hungry)"}
@@ -405,15 +409,27 @@ def analyse_recorder_file(path, size, seconds):
                 capture_dropped=summary.get("frames_dropped", 0), ticks_missed=summary.get("ticks_missed", 0))
 
 
-def run_recorder(size, seconds, workdir, workload, name, extra_args=(), rss_every=None):
-    """`recorder record` at the size's FPS on a fresh game."""
+def cached_mb(path):
+    """MB of `path` in the page cache now (util-linux fincore), or None without it."""
+    try:
+        out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", path],
+                             capture_output=True, text=True, check=True).stdout
+        return int(out.split()[0]) / 1e6
+    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        return None
+
+
+def run_recorder(size, seconds, workdir, workload, name, variant=("recorder", [], {}), rss_every=None):
+    """`recorder record` at the size's FPS on a fresh game, as `variant` (label, arguments, environment)."""
+    _, extra_args, extra_env = variant
     game = Game(size, workdir, workload, name)
     try:
         path = game.base + ".h5"
         cmd = [RECORDER, "record", "--display", game.display, "--output", path, "--duration", str(seconds),
                "--fps", str(size.fps), "--input", "none", "--quiet", "--json", *extra_args]
-        _, rss, extras = run_measured(cmd, game, rss_every=rss_every)
-        return dict(analyse_recorder_file(path, size, seconds), **extras, rss_series=rss)
+        _, rss, extras = run_measured(cmd, game, rss_every=rss_every, env=dict(os.environ, **extra_env) if extra_env else None)
+        return dict(analyse_recorder_file(path, size, seconds), **extras, rss_series=rss, cached_mb=cached_mb(path),
+                    file_mb=os.path.getsize(path) / 1e6)
     finally:
         game.close()
 
@@ -634,7 +650,9 @@ def print_table(workload, rows, args):
     for size, recs, _ in rows:
         for who, rec in recs:
             print(f"{who} {size.label}: writer per frame p50 {rec['writer_p50_ms']:.1f} ms, p99 {rec['writer_p99_ms']:.1f} ms; "
-                  f"dropped for want of a free slot {rec['capture_dropped']}, ticks missed by the capture thread {rec['ticks_missed']}")
+                  f"dropped for want of a free slot {rec['capture_dropped']}, ticks missed by the capture thread {rec['ticks_missed']}; "
+                  + (f"{rec['cached_mb']:.0f} of its {rec['file_mb']:.0f} MB still in the page cache"
+                     if rec.get("cached_mb") is not None else "page cache: fincore not available"))
 
 
 def main():
@@ -670,7 +688,7 @@ def main():
                 print(f"# {size.label} {workload}: {args.seconds:.0f} s per recorder variant ({', '.join(variants)}), "
                       f"ffmpeg ({', '.join(contenders) or 'none'}), peer ({'no' if args.no_peer else args.peer_codec}), "
                       f"each on a fresh game", flush=True)
-                recs = [(VARIANTS[v][0], run_recorder(size, args.seconds, workdir, workload, f"recorder-{v}", VARIANTS[v][1]))
+                recs = [(VARIANTS[v][0], run_recorder(size, args.seconds, workdir, workload, f"recorder-{v}", VARIANTS[v]))
                         for v in variants]
                 encoded = [(FFMPEG[c][0], run_ffmpeg(size, args.seconds, workdir, workload, c, FFMPEG[c][1]))
                            for c in contenders]
@@ -687,7 +705,7 @@ def main():
             size, workload = args.sizes[0], args.workloads[0]
             print(f"# {size.label} {workload}: {args.long:.0f} s {VARIANTS[args.long_variant][0]} alone, RSS every 10 s",
                   flush=True)
-            long_run = run_recorder(size, args.long, workdir, workload, "long", VARIANTS[args.long_variant][1], rss_every=10)
+            long_run = run_recorder(size, args.long, workdir, workload, "long", VARIANTS[args.long_variant], rss_every=10)
             os.remove(long_run["path"])
     finally:
         if not args.keep:

@@ -79,3 +79,13 @@ short CLinuxShim_posix_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 int CLinuxShim_rename_noreplace(const char *from, const char *to) {
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
+
+int CLinuxShim_start_writeback(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0 ? 0 : errno;
+}
+
+int CLinuxShim_write_back_and_drop(int fd, int64_t offset, int64_t length) {
+    unsigned int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    if (sync_file_range(fd, offset, length, flags) != 0) return errno;
+    return posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED);
+}

@@ -32,6 +32,9 @@ public struct WriterConfiguration: Sendable {
     /// Test-only: each compression at the session's own level takes this much longer, which forces the
     /// pipeline behind so tests can watch compression degrade (0 in real use).
     public var testCompressionDelayNs: Int64
+    /// Newest bytes of the file left in the page cache; older written bytes are dropped (`WriteBehind`).
+    /// nil leaves the cache to the kernel.
+    public var pageCacheWindowBytes: Int64?
     /// Set for a split session: `path` is then NAME.h5, never created; the parts are NAME.partNNNN.h5.
     public var parts: Parts?
 
@@ -55,6 +58,17 @@ public struct WriterConfiguration: Sendable {
         return milliseconds * 1_000_000
     }
 
+    /// The window from `RECORDER_PAGE_CACHE_WINDOW_MB` (a size in MiB, 8 to 65536, or `all` to leave the
+    /// cache to the kernel, for side-by-side benchmarks); anything else, or unset: the default.
+    public static var pageCacheWindowFromEnvironment: Int64? {
+        guard let text = ProcessInfo.processInfo.environment["RECORDER_PAGE_CACHE_WINDOW_MB"] else { return defaultPageCacheWindowBytes }
+        if text == "all" { return nil }
+        guard let megabytes = Int64(text), (8...65_536).contains(megabytes) else { return defaultPageCacheWindowBytes }
+        return megabytes << 20
+    }
+
+    /// Enough for HDF5's metadata updates and a live reader's newest frames (~10 s of a 1080p game).
+    public static let defaultPageCacheWindowBytes: Int64 = WriteBehind.defaultWindowBytes
     /// Dyadic: on a panning 1080p game 0.40x the bytes of last-keyframe, with any frame decoding from at
     /// most 1 + log2(keyframe interval) chunks (6 at the default 60); BENCHMARKS.md, issue 16.
     public static let defaultReferencePolicy = ReferencePolicy.dyadic
@@ -70,7 +84,8 @@ public struct WriterConfiguration: Sendable {
         reservedFreeBytes: Int64 = WriterConfiguration.defaultReservedFreeBytes,
         compressionThreads: Int = WriterConfiguration.defaultCompressionThreads,
         diskBudget: DiskBudget? = nil,
-        testCompressionDelayNs: Int64 = WriterConfiguration.testCompressionDelayFromEnvironment
+        testCompressionDelayNs: Int64 = WriterConfiguration.testCompressionDelayFromEnvironment,
+        pageCacheWindowBytes: Int64? = WriterConfiguration.pageCacheWindowFromEnvironment
     ) {
         self.path = path
         self.options = options
@@ -86,6 +101,7 @@ public struct WriterConfiguration: Sendable {
         self.compressionThreads = compressionThreads
         self.diskBudget = diskBudget
         self.testCompressionDelayNs = testCompressionDelayNs
+        self.pageCacheWindowBytes = pageCacheWindowBytes
     }
 }
 

@@ -210,6 +210,7 @@ extension WriterLoop {
         state = parts ?? state
         framesInEarlierParts += old.framesWritten
         file = next
+        writeBehind?.follow(descriptor: file.pinned.descriptor)
         configuration.diskBudget?.rolledOver(sealedBytes: old.fileBytes, activeFile: (file.path as NSString).lastPathComponent)
         fileHealthy = true
         if !outcome.sealed {

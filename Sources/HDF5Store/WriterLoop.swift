@@ -58,6 +58,9 @@ final class WriterLoop {
     var framesInEarlierParts: Int64 = 0
     /// Split sessions only: the part being written, the one prepared ahead, the input state to repeat.
     var parts: PartState?
+    /// Drops the current file's written bytes from the page cache behind the writer; nil when the
+    /// configuration leaves the cache to the kernel, or the thread could not start.
+    let writeBehind: WriteBehind?
     /// Time from `prepare` to append per frame, the last `timings.count` frames (ring).
     private var timings: [Int64]
     private var timingCount = 0
@@ -113,6 +116,17 @@ final class WriterLoop {
             unlink(file.path)
             throw RecorderErrorBox(message: error.description, errno: 0)
         }
+        if let window = configuration.pageCacheWindowBytes {
+            do {
+                writeBehind = try WriteBehind(windowBytes: window, notes: channels.notes, logger: logger)
+            } catch {
+                logger.warning("the session's pages stay cached: \(error)")
+                writeBehind = nil
+            }
+        } else {
+            writeBehind = nil
+        }
+        writeBehind?.follow(descriptor: file.pinned.descriptor)
         pipeline = [PendingFrame](repeating: PendingFrame(), count: WriterLoop.pipelineCapacity)
         timings = [Int64](repeating: 0, count: 1 << 14)
         lastFlushNs = MonotonicClock.now()
@@ -368,6 +382,7 @@ final class WriterLoop {
     /// Flushes, closes and seals the file (the last part of a split session); returns what the orchestrator reports.
     func finish() -> WriterResult {
         pool.stop()
+        writeBehind?.stop()
         parts?.next?.discard()
         parts?.next = nil
         let path = file.path

@@ -64,4 +64,11 @@ int CLinuxShim_evdev_set_clock(int fd, int clockid);
 int CLinuxShim_pipe_cloexec_nonblock(int fds[2]);
 /// POSIX_SPAWN_SETSID: the child starts its own session (and process group).
 short CLinuxShim_posix_spawn_setsid_flag(void);
+
+// Write-behind (WriteBehind): the GNU calls that keep a growing file's written bytes out of the page cache.
+/// sync_file_range(SYNC_FILE_RANGE_WRITE): starts writeback of the range without waiting; 0 or the errno.
+int CLinuxShim_start_writeback(int fd, int64_t offset, int64_t length);
+/// Waits until the range is on the device (sync_file_range WAIT_BEFORE | WRITE | WAIT_AFTER), then drops
+/// its clean pages from the page cache (posix_fadvise DONTNEED); 0 or the errno of the call that failed.
+int CLinuxShim_write_back_and_drop(int fd, int64_t offset, int64_t length);
 #endif
