@@ -1,3 +1,4 @@
+import CLinuxShim
 import Logging
 import RecorderCore
 import Synchronization
@@ -11,6 +12,10 @@ public final class SessionWriter: Sendable {
     public static let threadName = "rec-writer"
     /// How often buffered rows are written out and the file is flushed for readers and crash recovery.
     public static let flushIntervalNs: Int64 = 1_000_000_000
+    /// The writer's nice value when it may raise it (CAP_SYS_NICE). Capture's slots come back only once
+    /// the writer has converted their frames (1-3 ms of CPU each), so a writer waiting for a core behind
+    /// a CPU-hungry game costs slots, then ticks; the compressors stay at nice 5 and give way instead.
+    static let threadNice: Int32 = -5
 
     let configuration: WriterConfiguration
     let control: SessionControl
@@ -48,6 +53,7 @@ public final class SessionWriter: Sendable {
     /// Creates the file on the calling thread, reports to `startup`, drains until the producers finish,
     /// then seals the file with `control.endReason` (default `.stopped`).
     public func run(startup: StartupBarrier) {
+        let niceResult = CLinuxShim_set_thread_nice(Self.threadNice)
         let loop: WriterLoop
         do {
             loop = try WriterLoop(configuration: configuration, control: control, statistics: statistics, channels: channels,
@@ -62,6 +68,7 @@ public final class SessionWriter: Sendable {
         }
         let target = configuration.parts == nil ? configuration.path : "\(SessionManifest.partPath(output: configuration.path, number: 1)) and the parts after it"
         logger.info("writing \(target) (\(configuration.options.codec.rawValue), keyframe interval \(configuration.options.keyframeInterval))")
+        if niceResult != 0 { logger.debug("writer thread keeps the default nice value (errno \(niceResult))") }
         startup.arrive(Self.threadName)
         loop.drainUntilProducersFinish()
         let finished = loop.finish()
