@@ -97,49 +97,66 @@ public final class WriteBehind: Sendable {
         if !thread.hasFinished { stop() }
     }
 
-    /// The thread body: every poll, start writeback of what was appended and drop what fell out of the window.
-    private static func run(window: Int64, shared: Shared, notes: BoundedMailbox<SessionNote>?, logger: Logger) {
-        var descriptor: Int32 = -1
+    /// One followed file: its descriptor and how far writeback was started and pages were dropped.
+    private struct Followed {
+        let descriptor: Int32
         var writebackStarted: Int64 = 0
         var dropped: Int64 = 0
-        var failed = false
-        defer { if descriptor >= 0 { close(descriptor) } }
+
+        /// Starts writeback of what was appended since the last pass and drops what fell out of the
+        /// window: a step at a time, or everything out of it on the `last` pass. Returns 0 or an errno.
+        mutating func pass(window: Int64, last: Bool, released: borrowing Atomic<Int64>) -> Int32 {
+            var info = stat()
+            let size = fstat(descriptor, &info) == 0 ? Int64(info.st_size) : 0
+            if size > writebackStarted {
+                let result = CLinuxShim_start_writeback(descriptor, writebackStarted, size - writebackStarted)
+                guard result == 0 else { return result }
+                writebackStarted = size
+            }
+            let target = (size - window) & ~(WriteBehind.folioAlignment - 1)
+            guard target - dropped >= (last ? 1 : WriteBehind.stepBytes) else { return 0 }
+            let result = CLinuxShim_write_back_and_drop(descriptor, dropped, target - dropped)
+            guard result == 0 else { return result }
+            released.add(target - dropped, ordering: .relaxed)
+            dropped = target
+            return 0
+        }
+    }
+
+    /// The thread body: a pass every poll; a last pass over a file before it is left for the next part,
+    /// and over the current one at `stop`.
+    private static func run(window: Int64, shared: Shared, notes: BoundedMailbox<SessionNote>?, logger: Logger) {
+        var followed: Followed?
+        defer { if let followed { close(followed.descriptor) } }
+        func report(_ result: Int32) {
+            guard result != 0 else { return }
+            // The writer's own writes and its flush report what this means for the data; here it only
+            // ends the cache trimming of this file, so the kernel keeps its pages as it would anyway.
+            let message = "write-behind stopped, the session's pages stay cached: \(errnoText(result))"
+            if let notes {
+                NoteSink(source: "writer", logger: logger, mailbox: notes).post("write-behind", message)
+            } else {
+                logger.warning("\(message)")
+            }
+        }
         while true {
             let seen = shared.doorbell.sequence
             let last = shared.stopping.load(ordering: .acquiring)
             if let next = shared.handedOver.withLock({ slot -> Int32? in defer { slot = nil }; return slot }) {
-                if descriptor >= 0 { close(descriptor) }
-                descriptor = next
-                writebackStarted = 0
-                dropped = 0
-                failed = false
+                if var previous = followed {
+                    report(previous.pass(window: window, last: true, released: shared.released))
+                    close(previous.descriptor)
+                }
+                followed = Followed(descriptor: next)
             }
-            if descriptor >= 0 && !failed {
-                var info = stat()
-                let size = fstat(descriptor, &info) == 0 ? Int64(info.st_size) : 0
-                var result: Int32 = 0
-                if size > writebackStarted {
-                    result = CLinuxShim_start_writeback(descriptor, writebackStarted, size - writebackStarted)
-                    writebackStarted = size
-                }
-                let target = (size - window) & ~(folioAlignment - 1)
-                if result == 0 && target - dropped >= (last ? 1 : stepBytes) {
-                    result = CLinuxShim_write_back_and_drop(descriptor, dropped, target - dropped)
-                    if result == 0 {
-                        shared.released.add(target - dropped, ordering: .relaxed)
-                        dropped = target
-                    }
-                }
-                if result != 0 {
-                    // The writer's own writes and its flush report what this means for the data; here
-                    // it only ends the cache trimming, so the kernel keeps the pages as it would anyway.
-                    failed = true
-                    let message = "write-behind stopped, the session's pages stay cached: \(errnoText(result))"
-                    if let notes {
-                        NoteSink(source: "writer", logger: logger, mailbox: notes).post("write-behind", message)
-                    } else {
-                        logger.warning("\(message)")
-                    }
+            if var current = followed {
+                let result = current.pass(window: window, last: last, released: shared.released)
+                if result == 0 {
+                    followed = current
+                } else {
+                    report(result)
+                    close(current.descriptor)
+                    followed = nil
                 }
             }
             if last { return }
