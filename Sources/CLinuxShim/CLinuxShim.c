@@ -63,6 +63,16 @@ int CLinuxShim_set_thread_fifo(int priority) {
     return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
 }
 
+int CLinuxShim_set_thread_idle(void) {
+    struct sched_param param = { .sched_priority = 0 };
+    return pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+}
+
+int CLinuxShim_set_thread_normal(void) {
+    struct sched_param param = { .sched_priority = 0 };
+    return pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+}
+
 int CLinuxShim_set_thread_nice(int nice_value) {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     return setpriority(PRIO_PROCESS, (id_t)tid, nice_value) == 0 ? 0 : errno;

@@ -12,9 +12,6 @@ import Synchronization
 /// run out of slots (see docs/FORMAT.md, "Falling behind").
 package final class CompressionPool: Sendable {
     package static let threadNamePrefix = "rec-compress-"
-    /// Compressors yield to the game, the X server and capture (nice -10): a frame waiting for its chunk
-    /// costs nothing, a grab or a game frame delayed costs a tick.
-    package static let threadNice: Int32 = 5
     /// How long a compressor may take to stop once asked.
     package static let joinTimeoutNs: Int64 = 2_000_000_000
 
@@ -153,7 +150,8 @@ package final class CompressionPool: Sendable {
 
     /// A compressor thread's body: frames `first`, `first + threadCount`, ... in order.
     private func compressFrames(from first: Int, name: String, codec: SessionOptions.Codec, level: Int, startup: StartupBarrier) {
-        if CLinuxShim_set_thread_nice(Self.threadNice) != 0 { logger.debug("\(name) keeps its nice value") }
+        var scheduling = CompressorScheduling()
+        logger.debug("\(name) runs \(scheduling.isIdle ? "in SCHED_IDLE while it keeps up" : "at nice \(CompressorScheduling.nice)")")
         let encoder: ChunkCodec
         let fastEncoder: ChunkCodec
         do {
@@ -179,6 +177,7 @@ package final class CompressionPool: Sendable {
                 }
                 let backlog = submittedCount.load(ordering: .acquiring) - next - 1
                 let effort = governor?.effort(backlog: backlog) ?? .best
+                scheduling.follow(effort)
                 switch effort {
                 case .best:
                     if bestDelayNs > 0 { MonotonicClock.sleep(until: MonotonicClock.now() + bestDelayNs) }

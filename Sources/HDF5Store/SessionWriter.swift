@@ -14,7 +14,7 @@ public final class SessionWriter: Sendable {
     public static let flushIntervalNs: Int64 = 1_000_000_000
     /// The writer's nice value when it may raise it (CAP_SYS_NICE). Capture's slots come back only once
     /// the writer has converted their frames (1-3 ms of CPU each), so a writer waiting for a core behind
-    /// a CPU-hungry game costs slots, then ticks; the compressors stay at nice 5 and give way instead.
+    /// a CPU-hungry game costs slots, then ticks; the compressors (SCHED_IDLE) give way instead.
     static let threadNice: Int32 = -5
 
     let configuration: WriterConfiguration

@@ -42,6 +42,12 @@ int CLinuxShim_set_timer_slack_ns(unsigned long nanoseconds);
 int CLinuxShim_rename_noreplace(const char *from, const char *to);
 /// Sets the calling thread's nice value (setpriority on its tid); returns 0 or the errno (EACCES without CAP_SYS_NICE).
 int CLinuxShim_set_thread_nice(int nice_value);
+/// Puts the calling thread in SCHED_IDLE: it runs only on a core nothing else wants, and any other
+/// thread that wakes takes the core from it at once; 0 on success, else the error number.
+int CLinuxShim_set_thread_idle(void);
+/// Puts the calling thread back in SCHED_OTHER (from SCHED_IDLE: allowed with CAP_SYS_NICE or an
+/// RLIMIT_NICE that allows its nice value); 0 on success, else the error number.
+int CLinuxShim_set_thread_normal(void);
 /// Puts the calling thread in SCHED_FIFO at `priority`; 0 on success, else the error number (EPERM
 /// without CAP_SYS_NICE or an RLIMIT_RTPRIO that allows it).
 int CLinuxShim_set_thread_fifo(int priority);
