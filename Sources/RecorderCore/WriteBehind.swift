@@ -42,7 +42,6 @@ public final class WriteBehind: Sendable {
         let stopping = Atomic<Bool>(false)
         /// A descriptor handed over by `follow` and not yet taken by the thread (the lock is never held across I/O).
         let handedOver = Mutex<Int32?>(nil)
-        let released = Atomic<Int64>(0)
     }
 
     /// Starts the thread; it idles until `follow` names a file.
@@ -59,9 +58,6 @@ public final class WriteBehind: Sendable {
         self.shared = shared
         self.logger = logger
     }
-
-    /// Bytes dropped from the page cache so far.
-    public var bytesReleased: Int64 { shared.released.load(ordering: .relaxed) }
 
     /// From now on follow the file open at `descriptor` (the caller keeps its own descriptor): the
     /// thread opens it anew read-only, so the previous file, if any, is no longer touched.
@@ -105,7 +101,7 @@ public final class WriteBehind: Sendable {
 
         /// Starts writeback of what was appended since the last pass and drops what fell out of the
         /// window: a step at a time, or everything out of it on the `last` pass. Returns 0 or an errno.
-        mutating func pass(window: Int64, last: Bool, released: borrowing Atomic<Int64>) -> Int32 {
+        mutating func pass(window: Int64, last: Bool) -> Int32 {
             var info = stat()
             let size = fstat(descriptor, &info) == 0 ? Int64(info.st_size) : 0
             if size > writebackStarted {
@@ -117,7 +113,6 @@ public final class WriteBehind: Sendable {
             guard target - dropped >= (last ? 1 : WriteBehind.stepBytes) else { return 0 }
             let result = CLinuxShim_write_back_and_drop(descriptor, dropped, target - dropped)
             guard result == 0 else { return result }
-            released.add(target - dropped, ordering: .relaxed)
             dropped = target
             return 0
         }
@@ -144,13 +139,13 @@ public final class WriteBehind: Sendable {
             let last = shared.stopping.load(ordering: .acquiring)
             if let next = shared.handedOver.withLock({ slot -> Int32? in defer { slot = nil }; return slot }) {
                 if var previous = followed {
-                    report(previous.pass(window: window, last: true, released: shared.released))
+                    report(previous.pass(window: window, last: true))
                     close(previous.descriptor)
                 }
                 followed = Followed(descriptor: next)
             }
             if var current = followed {
-                let result = current.pass(window: window, last: last, released: shared.released)
+                let result = current.pass(window: window, last: last)
                 if result == 0 {
                     followed = current
                 } else {
