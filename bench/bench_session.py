@@ -419,7 +419,7 @@ def cached_mb(path):
         return None
 
 
-def run_recorder(size, seconds, workdir, workload, name, variant=("recorder", [], {}), rss_every=None):
+def run_recorder(size, seconds, workdir, workload, name, variant=VARIANTS["default"], rss_every=None):
     """`recorder record` at the size's FPS on a fresh game, as `variant` (label, arguments, environment)."""
     _, extra_args, extra_env = variant
     game = Game(size, workdir, workload, name)

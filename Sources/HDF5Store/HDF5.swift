@@ -192,7 +192,7 @@ enum HDF5 {
         for index in 0..<min(info.num_attrs, 4096) {
             var buffer = [CChar](repeating: 0, count: 1024)
             let length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, CHDF5Shim_H5P_DEFAULT())
-            if length >= 0 { names.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+            if length >= 0 { names.append(String(cBuffer: buffer)) }
         }
         return names
     }

@@ -61,14 +61,12 @@ public struct WriterConfiguration: Sendable {
     /// The window from `RECORDER_PAGE_CACHE_WINDOW_MB` (a size in MiB, 8 to 65536, or `all` to leave the
     /// cache to the kernel, for side-by-side benchmarks); anything else, or unset: the default.
     public static var pageCacheWindowFromEnvironment: Int64? {
-        guard let text = ProcessInfo.processInfo.environment["RECORDER_PAGE_CACHE_WINDOW_MB"] else { return defaultPageCacheWindowBytes }
+        guard let text = ProcessInfo.processInfo.environment["RECORDER_PAGE_CACHE_WINDOW_MB"] else { return WriteBehind.defaultWindowBytes }
         if text == "all" { return nil }
-        guard let megabytes = Int64(text), (8...65_536).contains(megabytes) else { return defaultPageCacheWindowBytes }
+        guard let megabytes = Int64(text), (8...65_536).contains(megabytes) else { return WriteBehind.defaultWindowBytes }
         return megabytes << 20
     }
 
-    /// Enough for HDF5's metadata updates and a live reader's newest frames (~10 s of a 1080p game).
-    public static let defaultPageCacheWindowBytes: Int64 = WriteBehind.defaultWindowBytes
     /// Dyadic: on a panning 1080p game 0.40x the bytes of last-keyframe, with any frame decoding from at
     /// most 1 + log2(keyframe interval) chunks (6 at the default 60); BENCHMARKS.md, issue 16.
     public static let defaultReferencePolicy = ReferencePolicy.dyadic

@@ -166,7 +166,7 @@ final class InputDevice {
         let clockStatus = CLinuxShim_evdev_set_clock(fd, CLOCK_MONOTONIC)
         let clockError = errno
         let info = InputDeviceInfo(
-            id: id, name: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), path: path, bus: ids.bustype, vendor: ids.vendor,
+            id: id, name: String(cBuffer: name), path: path, bus: ids.bustype, vendor: ids.vendor,
             product: ids.product, version: ids.version, phys: "", uniq: "",
             kind: DeviceClassifier.kind(of: capabilities, properties: []), capabilities: capabilities,
             keysHeldAtStart: [], firstSeenNs: MonotonicClock.now(), clockSource: clockStatus == 0 ? .monotonic : .realtime

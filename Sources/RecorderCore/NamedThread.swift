@@ -70,7 +70,7 @@ public final class NamedThread: Sendable {
     public static var currentName: String {
         var buffer = [CChar](repeating: 0, count: 16)
         CLinuxShim_get_thread_name(&buffer, 16)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(cBuffer: buffer)
     }
 }
 

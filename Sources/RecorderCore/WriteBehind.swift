@@ -21,7 +21,8 @@ import Synchronization
 /// offsets are untouched). The newest window stays cached for HDF5's metadata updates and live readers.
 public final class WriteBehind: Sendable {
     public static let threadName = "rec-writeback"
-    /// The newest bytes left in the page cache by default.
+    /// The newest bytes left in the page cache by default: enough for HDF5's metadata updates and a live
+    /// reader's newest frames (~10 s of a 1080p game).
     public static let defaultWindowBytes: Int64 = 64 << 20
     /// Cached bytes beyond the window are dropped in steps of at least this.
     public static let stepBytes: Int64 = 8 << 20

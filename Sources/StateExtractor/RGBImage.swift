@@ -40,7 +40,7 @@ public struct RGBImage: Sendable, Equatable {
         var message = [CChar](repeating: 0, count: 256)
         let status = CPNGShim_read_rgb(path, Int32(clamping: maxWidth), Int32(clamping: maxHeight), &pixels, &width, &height, &message, Int32(message.count))
         guard status == 0, let pixels else {
-            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let reason = String(cBuffer: message)
             throw RecorderError.invalidConfiguration(reason.isEmpty ? "cannot decode PNG" : reason)
         }
         defer { CPNGShim_free(pixels) }

@@ -11,6 +11,7 @@ corrupt zstd chunk).
 """
 
 import ctypes
+import functools
 from typing import Any, Optional
 
 import numpy as np
@@ -18,8 +19,9 @@ import numpy as np
 ZSTD_FILTER = 32015
 
 
-def _load_libzstd() -> Optional[ctypes.CDLL]:
-    """libzstd with its one-shot decompressor declared, or None."""
+@functools.lru_cache(maxsize=None)
+def _libzstd() -> Optional[ctypes.CDLL]:
+    """libzstd with its one-shot decompressor declared, or None; looked up once."""
     for name in ("libzstd.so.1", "libzstd.so"):
         try:
             lib = ctypes.CDLL(name)
@@ -33,17 +35,6 @@ def _load_libzstd() -> Optional[ctypes.CDLL]:
         lib.ZSTD_getErrorName.argtypes = [ctypes.c_size_t]
         return lib
     return None
-
-
-_LIBZSTD: Any = None
-_LIBZSTD_LOADED = False
-
-
-def _libzstd() -> Optional[ctypes.CDLL]:
-    global _LIBZSTD, _LIBZSTD_LOADED
-    if not _LIBZSTD_LOADED:
-        _LIBZSTD, _LIBZSTD_LOADED = _load_libzstd(), True
-    return _LIBZSTD
 
 
 class ChunkError(OSError):
